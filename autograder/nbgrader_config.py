@@ -1,0 +1,45 @@
+# nbgrader configuration of the course. `python -m autograder ...` loads this file and points
+# the per-run folders (gradebook, autograded, feedback) at its own output folder; it also works
+# with plain nbgrader from the repository root: `nbgrader <command> --config autograder/nbgrader_config.py`.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearSolutions, ComputeChecksums,
+    GetGrades, IncludeHeaderFooter, InstantiateTests, LockCells, SaveCells,
+)
+
+from autograder.preprocessors import ClearGradedOutputs
+
+c = get_config()  # noqa: F821 - provided by traitlets when the file is loaded
+
+c.CourseDirectory.course_id = "lenet5"
+c.CourseDirectory.source_directory = "solutions"  # instructor notebooks: solutions + hidden tests
+c.CourseDirectory.release_directory = "book"      # the student edition, read by the web book
+c.CourseDirectory.submitted_directory = "submitted"
+
+# The student edition keeps the outputs of narrative cells (figures and results of the reference
+# run) and clears those of solution and test cells; see autograder/preprocessors.py.
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    ClearSolutions,
+    ClearGradedOutputs,
+    CheckCellMetadata,
+    ComputeChecksums,
+    SaveCells,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ComputeChecksums,
+    CheckCellMetadata,
+]
+
+# Feedback shows each test's name, outcome and message, never the hidden test code.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    ClearHiddenTests,
+    CSSHTMLHeaderPreprocessor,
+]
+c.ClearHiddenTests.enforce_metadata = False  # autograded test cells are locked and checksummed
+
+# A cell of a submission may run this long (seconds) before it is interrupted and marked wrong.
+c.Execute.timeout = 60

@@ -1,0 +1,60 @@
+"""The instructor's grading command on a class: full marks, zero, partial credit, breakage."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from conftest import CHAPTERS
+from faulty import EXPECTED
+
+def _feedback(out, student, chapter):
+    (html,) = (out / "feedback" / student / chapter).glob("*.html")
+    return html.read_text()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solutions_earn_full_marks(graded_class, chapter):
+    _, results = graded_class
+    r = results["reference", chapter]
+    assert r.status == "graded", r.reason
+    assert r.max_score > 0
+    assert r.score == r.max_score
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_student_edition_earns_zero(graded_class, chapter):
+    _, results = graded_class
+    r = results["blank", chapter]
+    assert (r.status, r.score) == ("graded", 0)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_faulty_submission_loses_points_with_a_diagnosis(graded_class, student):
+    out, results = graded_class
+    ((chapter, r),) = [(c, r) for (s, c), r in results.items() if s == student]
+    score, phrase = EXPECTED[student]
+    assert r.status == "graded", r.reason
+    assert r.score == score < r.max_score
+    assert phrase in _feedback(out, student, chapter)
+
+
+def test_every_student_gets_a_row_even_when_grading_fails(graded_class):
+    out, results = graded_class
+    dead = results["kills_kernel", "ch01_input"]
+    assert dead.score == 0 and dead.status in ("graded", "error")
+    stray = results["stray", "ch01_input"]
+    assert (stray.status, stray.score) == ("error", 0) and stray.reason
+    with (out / "grades.csv").open() as f:
+        rows = {(row["student"], row["chapter"]): row for row in csv.DictReader(f)}
+    assert set(rows) == set(results)
+    assert rows["stray", "ch01_input"]["status"] == "error"
+
+
+def test_feedback_shows_no_hidden_test_code(graded_class):
+    out, _ = graded_class
+    for chapter in CHAPTERS:
+        for student in ("reference", "blank"):
+            html = _feedback(out, student, chapter)
+            assert "autograder.checks" not in html and "HIDDEN TESTS" not in html
+        assert "BEGIN SOLUTION" not in _feedback(out, "blank", chapter)
