@@ -7,7 +7,7 @@ from nbgrader.preprocessors import (
     GetGrades, IncludeHeaderFooter, InstantiateTests, LockCells, SaveCells,
 )
 
-from autograder.preprocessors import ClearGradedOutputs
+from autograder.preprocessors import ClearGradedOutputs, ShortTracebacks
 
 c = get_config()  # noqa: F821 - provided by traitlets when the file is loaded
 
@@ -37,6 +37,7 @@ c.GenerateAssignment.preprocessors = [
 c.GenerateFeedback.preprocessors = [
     GetGrades,
     ClearHiddenTests,
+    ShortTracebacks,
     CSSHTMLHeaderPreprocessor,
 ]
 c.ClearHiddenTests.enforce_metadata = False  # autograded test cells are locked and checksummed

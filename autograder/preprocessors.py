@@ -16,3 +16,18 @@ class ClearGradedOutputs(NbGraderPreprocessor):
             cell.outputs = []
             cell.execution_count = None
         return cell, resources
+
+
+class ShortTracebacks(NbGraderPreprocessor):
+    """In feedback, reduce the error of every test cell to its last line ("Name: message").
+
+    A full traceback quotes the source around each frame, including the hidden test line and
+    the code of the checks it calls; the message alone says what is wrong without that.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and is_grade(cell):
+            for output in cell.outputs:
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources

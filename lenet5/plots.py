@@ -7,22 +7,23 @@ import numpy as np
 
 def show_images(images, titles=None, *, ncols=None, cmap="gray_r", size=1.6,
                 suptitle=None, symmetric=False):
-    """Draw a row (or grid) of 2-D images. images: (K, H, W).
+    """Draw a row (or grid) of 2-D images. images: (K, H, W), or a list of 2-D arrays.
 
-    ``symmetric=True`` centres the colour scale on zero (for weights and signed maps).
+    ``symmetric=True`` centres each image's colour scale on zero (for weights and signed
+    maps), so that white is 0 whatever the image's range.
     """
-    images = np.asarray(images)
+    images = [np.asarray(image) for image in images]
     k = len(images)
     ncols = ncols or k
     nrows = -(-k // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
                              squeeze=False)
-    limit = np.abs(images).max() if symmetric else None
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if i >= k:
             continue
         if symmetric:
+            limit = np.abs(images[i]).max() or 1.0
             ax.imshow(images[i], cmap=cmap, vmin=-limit, vmax=limit)
         else:
             ax.imshow(images[i], cmap=cmap)

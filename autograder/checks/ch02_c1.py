@@ -1,0 +1,140 @@
+"""Hidden checks of chapter 2: output sizes, the squashing function, convolution and its gradients."""
+from __future__ import annotations
+
+import numpy as np
+
+from lenet5.testing import check_array, check_int, check_raises
+
+from .common import matches, numerical_gradient, rng
+
+A, S = 1.7159, 2.0 / 3.0
+
+
+def check_conv_output_size(conv_output_size) -> None:
+    """conv_output_size(n, f, padding, stride) on many sizes, uneven strides, misfits."""
+    for n, f, p, s in [(32, 5, 0, 1), (14, 5, 0, 1), (5, 5, 0, 1), (28, 5, 2, 1),
+                       (28, 2, 0, 2), (10, 2, 0, 2), (7, 3, 1, 2), (9, 2, 0, 2), (64, 5, 0, 1),
+                       (13, 4, 3, 3), (1, 1, 0, 1)]:
+        expected = (n + 2 * p - f) // s + 1
+        hint = None
+        if p == 0 and s == 1:
+            hint = "A valid convolution (no padding, stride 1) gives n - f + 1"
+        elif s > 1:
+            hint = "Divide (n + 2 * padding - f) by the stride, round down, then add 1"
+        check_int(f"conv_output_size({n}, {f}, padding={p}, stride={s})",
+                  conv_output_size(n, f, padding=p, stride=s), expected, hint=hint)
+    check_raises("conv_output_size(4, 5) (kernel larger than input)", ValueError,
+                 conv_output_size, 4, 5)
+    check_raises("conv_output_size(3, 8, padding=2)", ValueError, conv_output_size, 3, 8,
+                 padding=2)
+
+
+def check_squash(squash_forward, squash_backward) -> None:
+    """f(a) = 1.7159 tanh(2a/3) on several shapes; its gradient against finite differences."""
+    gen = rng()
+    for shape in [(7,), (3, 4), (2, 3, 5, 5)]:
+        a = gen.standard_normal(shape) * 2
+        out, cache = squash_forward(a)
+        expected = A * np.tanh(S * a)
+        if matches(out, np.tanh(a)):
+            raise AssertionError("squash_forward: you computed tanh(a); LeNet-5 scales it: "
+                                 "1.7159 * tanh(2a / 3)")
+        if matches(out, 1 / (1 + np.exp(-a))):
+            raise AssertionError("squash_forward: that is the logistic sigmoid; LeNet-5 uses "
+                                 "1.7159 * tanh(2a / 3)")
+        check_array(f"squash_forward on shape {shape}", out, expected)
+        dout = gen.standard_normal(shape)
+        da = squash_backward(dout, cache)
+        numeric = numerical_gradient(lambda v: A * np.tanh(S * v), a.copy(), dout)
+        if matches(da, A * S * (1 - np.tanh(S * a) ** 2)):
+            raise AssertionError("squash_backward: you returned f'(a) alone; multiply it by "
+                                 "dout (the chain rule)")
+        check_array(f"squash_backward on shape {shape}", da, numeric, rtol=1e-5, atol=1e-7)
+
+
+def _correlate(x, w, b):
+    """Independent reference: out[n,f,i,j] = sum_{c,p,q} x[n,c,i+p,j+q] w[f,c,p,q] + b[f]."""
+    kh, kw = w.shape[2:]
+    ho, wo = x.shape[2] - kh + 1, x.shape[3] - kw + 1
+    out = np.zeros((x.shape[0], w.shape[0], ho, wo))
+    for p in range(kh):
+        for q in range(kw):
+            out += np.einsum("nchw,fc->nfhw", x[:, :, p:p + ho, q:q + wo], w[:, :, p, q])
+    return out + b[None, :, None, None]
+
+
+def _conv_cases(small: bool):
+    gen = rng()
+    shapes = [(1, 1, 6, 6, 1, 3, 3), (2, 3, 7, 6, 4, 3, 2), (3, 2, 9, 8, 5, 5, 5)]
+    if not small:
+        shapes += [(4, 1, 32, 32, 6, 5, 5), (2, 6, 14, 14, 3, 5, 5), (5, 3, 5, 5, 7, 5, 5)]
+    for n, c, h, wd, f, kh, kw in shapes:
+        x = gen.standard_normal((n, c, h, wd))
+        w = gen.standard_normal((f, c, kh, kw))
+        b = gen.standard_normal(f)
+        yield x, w, b
+
+
+def check_conv_forward(conv_forward, name: str = "conv_forward", small: bool = False) -> None:
+    """conv_forward(x, w, b) against an independent cross-correlation, with diagnoses."""
+    for x, w, b in _conv_cases(small):
+        x_before, w_before = x.copy(), w.copy()
+        result = conv_forward(x, w, b)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise AssertionError(f"{name} must return a pair (out, cache), got "
+                                 f"{type(result).__name__}")
+        out = result[0]
+        expected = _correlate(x, w, b)
+        what = f"{name} with x {x.shape}, w {w.shape}"
+        if type(out) is np.ndarray and out.shape != expected.shape and out.ndim == 4:
+            ho, wo = expected.shape[2:]
+            if out.shape[2:] == x.shape[2:]:
+                raise AssertionError(f"{what}: output {out.shape} has the input's size: you "
+                                     f"padded the input. LeNet-5's convolutions are valid "
+                                     f"(no padding): {x.shape[2]} - {w.shape[2]} + 1 = {ho}")
+            if abs(out.shape[2] - ho) == 1 or abs(out.shape[3] - wo) == 1:
+                raise AssertionError(f"{what}: expected shape {expected.shape}, got "
+                                     f"{out.shape}: off by one; there are n - f + 1 positions")
+            if out.shape == (expected.shape[0], ho, wo, expected.shape[1]):
+                raise AssertionError(f"{what}: expected shape {expected.shape}, got "
+                                     f"{out.shape}: maps go on axis 1, (N, F, H, W)")
+        check_array(what, out, expected, atol=np.inf)  # type and shape first
+        if matches(out, _correlate(x, w[:, :, ::-1, ::-1], b)) and not matches(out, expected):
+            raise AssertionError(f"{what}: your output is a convolution with the kernel "
+                                 f"flipped. This book's convolution, like the paper's layers "
+                                 f"and deep-learning libraries, does not flip: "
+                                 f"out[i, j] = sum(x[i:i+kh, j:j+kw] * w) + b")
+        if matches(out, expected - b[None, :, None, None]):
+            raise AssertionError(f"{what}: the bias is missing: add b[f] to every unit of "
+                                 f"map f")
+        if not (np.array_equal(x, x_before) and np.array_equal(w, w_before)):
+            raise AssertionError(f"{what}: your function changed its inputs")
+        check_array(what, out, expected)
+
+
+def check_conv_backward(conv_forward, conv_backward) -> None:
+    """dx, dw, db of conv_backward against finite differences of an independent forward."""
+    for x, w, b in _conv_cases(small=True):
+        out, cache = conv_forward(x, w, b)
+        dout = rng().standard_normal(np.shape(out))
+        result = conv_backward(dout, cache)
+        if not (isinstance(result, tuple) and len(result) == 3):
+            raise AssertionError("conv_backward must return three arrays (dx, dw, db)")
+        dx, dw, db = result
+        what = f"conv_backward with x {x.shape}, w {w.shape}"
+        check_array(f"{what}: db", db, dout.sum(axis=(0, 2, 3)),
+                    hint="db[f] is the sum of dout over images and positions of map f")
+        check_array(f"{what}: dw", dw,
+                    numerical_gradient(lambda v: _correlate(x, v, b), w.copy(), dout),
+                    rtol=1e-5, atol=1e-6,
+                    hint="dw[f, c, p, q] = sum over n, i, j of dout[n, f, i, j] * "
+                         "x[n, c, i + p, j + q]")
+        numeric_dx = numerical_gradient(lambda v: _correlate(v, w, b), x.copy(), dout)
+        if type(dx) is np.ndarray and dx.shape == x.shape and \
+                matches(dx, numerical_gradient(lambda v: _correlate(v, w[:, :, ::-1, ::-1], b),
+                                               x.copy(), dout), tol=1e-5) and \
+                not matches(dx, numeric_dx, tol=1e-5):
+            raise AssertionError(f"{what}: dx uses the kernel the wrong way round: for the "
+                                 f"input gradient, correlate the zero-padded dout with the "
+                                 f"*flipped* kernel (or scatter each window back)")
+        check_array(f"{what}: dx", dx, numeric_dx, rtol=1e-5, atol=1e-6)

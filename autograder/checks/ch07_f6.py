@@ -1,0 +1,156 @@
+"""Hidden checks of chapter 7: the fully connected layer F6, forward and backward."""
+from __future__ import annotations
+
+import numpy as np
+
+from lenet5.testing import check_array, check_int
+
+from .common import matches, numerical_gradient, rng
+
+A, S = 1.7159, 2.0 / 3.0
+
+# (N, in, out): F6's own sizes, degenerate ones, a square w (where a transposed w still
+# runs), and N == out (where a bias added along the wrong axis still broadcasts).
+SHAPES = [(3, 120, 84), (1, 1, 1), (4, 3, 5), (2, 6, 6), (5, 3, 5), (1, 7, 2), (6, 4, 1)]
+
+
+def check_counts(f6_params, f6_connections) -> None:
+    """f6_params = f6_connections = 10,164, with the usual slips named."""
+    def hint(value, default):
+        known = {84 * 120: "Each of the 84 units also has one bias",
+                 84 * 120 + 120: "There is one bias per F6 unit (84), not per input (120)",
+                 120 * (84 + 1): "There is one bias per F6 unit (84), not per input (120)"}
+        return known.get(int(value), default) if isinstance(value, (int, np.integer)) else default
+    check_int("f6_params", f6_params, 84 * (120 + 1),
+              hint=hint(f6_params, "Count, per F6 unit, one weight per C5 unit plus one bias"))
+    check_int("f6_connections", f6_connections, 84 * (120 + 1),
+              hint=hint(f6_connections, "A fully connected layer shares no weights: every "
+                                        "parameter serves exactly one connection"))
+
+
+def _data(gen, n, fan_in, fan_out):
+    return (gen.standard_normal((n, fan_in)), gen.standard_normal((fan_in, fan_out)),
+            gen.standard_normal(fan_out))
+
+
+def _forward_out(result, what):
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise AssertionError(f"{what}: expected a pair (out, cache), got "
+                             f"{type(result).__name__}"
+                             + (f" of length {len(result)}" if isinstance(result, tuple) else ""))
+    return result[0]
+
+
+def check_dense_forward(dense_forward) -> None:
+    """dense_forward(x, w, b): random shapes, the (out, in) weight slip, bias broadcasting."""
+    gen = rng()
+    for n, fan_in, fan_out in SHAPES:
+        x, w, b = _data(gen, n, fan_in, fan_out)
+        copies = x.copy(), w.copy(), b.copy()
+        what = f"dense_forward with x {x.shape}, w {w.shape}, b {b.shape}"
+        try:
+            result = dense_forward(x, w, b)
+        except Exception as error:  # noqa: BLE001 - reported to the student
+            transposed = " Here w is (in, out): compute x @ w. Using w as (out, in), as in " \
+                         "x @ w.T, is the layout of other libraries, not of this book." \
+                if fan_in != fan_out else ""
+            raise AssertionError(f"{what} raised {type(error).__name__}: {error}."
+                                 f"{transposed}") from None
+        got = _forward_out(result, what)
+        if not all(np.array_equal(a, c) for a, c in zip((x, w, b), copies)):
+            raise AssertionError(f"{what}: your function changed one of its arguments")
+        expected = np.einsum("ni,io->no", x, w) + b
+        if type(got) is np.ndarray and got.shape == (fan_out, n) and n != fan_out:
+            raise AssertionError(f"{what}: expected shape {expected.shape}, got {got.shape}: "
+                                 f"keep the batch first, out is (N, out)")
+        if type(got) is np.ndarray and got.shape == (fan_out, fan_out) and n == 1 != fan_out:
+            raise AssertionError(f"{what}: expected shape {expected.shape}, got {got.shape}: "
+                                 f"the bias b of shape (out,) was turned into a column; add b "
+                                 f"as it is and it broadcasts over the rows of the batch")
+        if type(got) is np.ndarray and got.shape == expected.shape and \
+                not matches(got, expected):
+            wrong = [
+                (x @ w.T + b if fan_in == fan_out else None,
+                 "the weights are used transposed, as (out, in): here w is (in, out), so "
+                 "compute x @ w"),
+                (x @ w + b[:, None] if n == fan_out else None,
+                 "the bias is added per sample (down the rows) instead of per unit (across "
+                 "the columns): add b of shape (out,) as it is"),
+                (x @ w, "the bias b is missing"),
+                (x @ w + b.sum(), "each unit must get its own bias b[j], not the sum of all"),
+                (A * np.tanh(S * expected), "dense_forward is only the affine part x @ w + b; "
+                                            "the squashing function is applied afterwards"),
+            ]
+            for candidate, message in wrong:
+                if candidate is not None and matches(got, candidate):
+                    raise AssertionError(f"{what}: {message}")
+        check_array(what, got, expected, hint="out[n, j] = sum_i x[n, i] w[i, j] + b[j]")
+
+
+def check_dense_backward(dense_forward, dense_backward) -> None:
+    """dense_backward(dout, cache): random shapes, finite differences, usual slips named."""
+    gen = rng()
+    for n, fan_in, fan_out in SHAPES:
+        x, w, b = _data(gen, n, fan_in, fan_out)
+        dout = gen.standard_normal((n, fan_out))
+        what = f"dense_backward after dense_forward with x {x.shape}, w {w.shape}"
+        _, cache = dense_forward(x, w, b)
+        # A second forward call in between: the gradients must come from the first's cache.
+        dense_forward(*_data(gen, n, fan_in, fan_out))
+        dout_copy = dout.copy()
+        try:
+            result = dense_backward(dout, cache)
+        except Exception as error:  # noqa: BLE001 - reported to the student
+            raise AssertionError(f"{what} raised {type(error).__name__}: {error}. The shapes: "
+                                 f"dx = dout @ w.T is (N, in), dw = x.T @ dout is (in, out), "
+                                 f"db = dout summed over the batch is (out,)") from None
+        if not (isinstance(result, tuple) and len(result) == 3):
+            raise AssertionError(f"{what}: expected a triple (dx, dw, db), got "
+                                 f"{type(result).__name__}")
+        if not np.array_equal(dout, dout_copy):
+            raise AssertionError(f"{what}: your function changed dout")
+        dx, dw, db = result
+        ref_dx = np.einsum("no,io->ni", dout, w)
+        ref_dw = np.einsum("ni,no->io", x, dout)
+        ref_db = dout.sum(axis=0)
+
+        def forward(x_=x, w_=w, b_=b):
+            return np.einsum("ni,io->no", x_, w_) + b_
+
+        num_dx = numerical_gradient(lambda v: forward(x_=v), x.copy(), dout)
+        num_dw = numerical_gradient(lambda v: forward(w_=v), w.copy(), dout)
+        num_db = numerical_gradient(lambda v: forward(b_=v), b.copy(), dout)
+        for ref, num in ((ref_dx, num_dx), (ref_dw, num_dw), (ref_db, num_db)):
+            assert np.allclose(ref, num, atol=1e-5), "internal error: references disagree"
+
+        # dw
+        if type(dw) is np.ndarray and dw.shape == (fan_out, fan_in) and fan_in != fan_out:
+            raise AssertionError(f"{what}: dw has shape {dw.shape}, expected w's shape "
+                                 f"{w.shape}: the weights are (in, out), so dw = x.T @ dout")
+        if type(dw) is np.ndarray and dw.shape == w.shape and not matches(dw, ref_dw):
+            if fan_in == fan_out and matches(dw, ref_dw.T):
+                raise AssertionError(f"{what}: dw is transposed: w is (in, out), so "
+                                     f"dw = x.T @ dout")
+            if n > 1 and matches(dw, ref_dw / n):
+                raise AssertionError(f"{what}: dw is averaged over the batch; the gradient of "
+                                     f"a sum over samples is the sum of their gradients")
+        check_array(f"{what}: dw vs finite differences", dw, num_dw, rtol=1e-5, atol=1e-6)
+        # db
+        if type(db) is np.ndarray and db.shape == (n, fan_out) and n > 1:
+            raise AssertionError(f"{what}: db has shape {db.shape}, expected {b.shape}: the "
+                                 f"bias is shared by every sample of the batch, so sum dout "
+                                 f"over the batch (axis 0)")
+        if type(db) is np.ndarray and db.shape == (n,) and n != fan_out:
+            raise AssertionError(f"{what}: db has shape {db.shape}, expected {b.shape}: sum "
+                                 f"dout over the batch (axis 0), not over the units (axis 1)")
+        if type(db) is np.ndarray and db.shape == b.shape and n > 1 and \
+                matches(db, ref_db / n):
+            raise AssertionError(f"{what}: db is the mean of dout over the batch; it is the "
+                                 f"sum")
+        check_array(f"{what}: db vs finite differences", db, num_db, rtol=1e-5, atol=1e-6)
+        # dx
+        if type(dx) is np.ndarray and dx.shape == x.shape and not matches(dx, ref_dx) and \
+                fan_in == fan_out and matches(dx, dout @ w):
+            raise AssertionError(f"{what}: dx uses w untransposed; dx = dout @ w.T")
+        check_array(f"{what}: dx vs finite differences", dx, num_dx, rtol=1e-5, atol=1e-6,
+                    hint="dx = dout @ w.T")

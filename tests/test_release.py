@@ -1,0 +1,52 @@
+"""solutions/ -> book/: the student edition is current, complete and gives nothing away."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder import cli
+from conftest import CHAPTERS, notebook_of
+
+LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "autograder.checks")
+
+
+def _shape(nb):
+    """What must agree between two releases: cells, their sources and metadata, and the kinds
+    of their outputs (the values of timings and image bytes may differ from run to run)."""
+    return [(c.cell_type, c.get("id"), c.source, c.metadata.get("nbgrader"),
+             [o.output_type for o in c.get("outputs", [])]) for c in nb.cells]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_book_is_in_sync_with_solutions(released, chapter):
+    fresh = nbformat.read(notebook_of(released, chapter), as_version=4)
+    committed = nbformat.read(notebook_of(cli.BOOK, chapter), as_version=4)
+    assert _shape(committed) == _shape(fresh), (
+        f"book/{chapter} is stale: run `python -m autograder release {chapter}` and commit")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_student_edition_shows_no_solution_and_no_hidden_test(chapter):
+    nb = nbformat.read(notebook_of(cli.BOOK, chapter), as_version=4)
+    text = notebook_of(cli.BOOK, chapter).read_text()
+    for leak in LEAKS:
+        assert leak not in text, f"book/{chapter} contains {leak!r}"
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert graded, "a chapter without exercises"
+    for cell in graded:
+        assert "raise NotImplementedError()" in cell.source
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade") or \
+                cell.metadata.get("nbgrader", {}).get("solution"):
+            assert cell.outputs == [], f"graded cell {cell.id} keeps outputs"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_student_edition_keeps_the_reference_figures(chapter):
+    nb = nbformat.read(notebook_of(cli.BOOK, chapter), as_version=4)
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if "image/png" in o.get("data", {})]
+    assert images, f"book/{chapter} has no figure outputs"
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors
