@@ -222,7 +222,7 @@ def check_mle_loss(mle_loss) -> None:
     """mle_loss(penalties, labels) -> (loss, dpenalties), eq. 8."""
     gen = rng()
     for n, k in ((1, 10), (5, 10), (32, 10), (4, 3)):
-        what = f"mle_loss on {n} patterns and {k} classes"
+        what = f"mle_loss on {n} pattern{'s' * (n > 1)} and {k} classes"
         penalties = gen.uniform(0, 100, (n, k))
         labels = gen.integers(0, k, n)
         before = penalties.copy()
@@ -291,7 +291,7 @@ def check_map_loss(map_loss) -> None:
         (32, 10, 1.0, (0, 100)),
     ]
     for n, k, j, (low, high) in cases:
-        what = f"map_loss on {n} patterns, {k} classes, j = {j:g}"
+        what = f"map_loss on {n} pattern{'s' * (n > 1)}, {k} classes, j = {j:g}"
         penalties = gen.uniform(low, high, (n, k))
         labels = gen.integers(0, k, n)
         before = penalties.copy()
@@ -345,20 +345,20 @@ def check_map_loss(map_loss) -> None:
 def check_counts(rbf_params, rbf_connections, total_params, total_connections) -> None:
     """The output layer's counts and the network's totals (paper, p. 7)."""
     check_int("rbf_params", rbf_params, 0,
-              hint="the 10 x 84 centres are the fixed Fig. 3 codes, chosen by hand and never "
+              hint="The 10 x 84 centres are the fixed Fig. 3 codes, chosen by hand and never "
                    "trained" if rbf_params in (840, 850) else None)
-    hints = {850: "an RBF unit has no bias: 10 units x 84 inputs",
-             84: "each of the 10 output units reads all 84 F6 outputs",
-             10: "each of the 10 output units reads all 84 F6 outputs"}
+    hints = {850: "An RBF unit has no bias: 10 units x 84 inputs",
+             84: "Each of the 10 output units reads all 84 F6 outputs",
+             10: "Each of the 10 output units reads all 84 F6 outputs"}
     check_int("rbf_connections", rbf_connections, 840, hint=hints.get(rbf_connections))
-    hints = {60_840: "you counted the RBF centres as trainable; they are fixed by hand",
-             60_900: "that is C3 fully connected (2,416); Table I gives C3 1,516 parameters",
-             44_426: "that is the seed article's Keras variant, not LeNet-5",
-             61_706: "that is the Keras variant on a 32x32 input, not LeNet-5",
+    hints = {60_840: "You counted the RBF centres as trainable; they are fixed by hand",
+             60_900: "That is C3 fully connected (2,416); Table I gives C3 1,516 parameters",
+             44_426: "That is the seed article's Keras variant, not LeNet-5",
+             61_706: "That is the Keras variant on a 32x32 input, not LeNet-5",
              59_956: "S2 and S4 have 12 + 32 trainable coefficients and biases; count them"}
     check_int("total_params", total_params, 60_000, hint=hints.get(total_params))
-    hints = {340_068: "that is the total through F6: add the 840 RBF connections",
-             340_918: "the RBF units have no bias connection: 10 x 84 = 840",
-             340_152: "the RBF layer has 10 x 84 = 840 connections, not 84"}
+    hints = {340_068: "That is the total through F6: add the 840 RBF connections",
+             340_918: "The RBF units have no bias connection: 10 x 84 = 840",
+             340_152: "The RBF layer has 10 x 84 = 840 connections, not 84"}
     check_int("total_connections", total_connections, 340_908,
               hint=hints.get(total_connections))

@@ -1,0 +1,74 @@
+"""Figures of chapter 8 (the RBF output layer): penalties of a digit, the squashing function."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+A_SQUASH = 1.7159
+
+
+def show_penalties(image, f6, penalties, label, title=None):
+    """One digit, its F6 output as a 7x12 picture and its ten RBF penalties as bars.
+
+    image: (H, W) the input digit; f6: (84,) F6 outputs; penalties: (10,); label: true class.
+    The smallest penalty (the prediction) is drawn in orange, the true class outlined.
+    """
+    f6 = np.asarray(f6).reshape(12, 7)
+    penalties = np.asarray(penalties)
+    fig, axes = plt.subplots(1, 3, figsize=(9.2, 2.9), gridspec_kw={"width_ratios": [1, 0.8, 2.6]})
+    axes[0].imshow(image, cmap="gray_r")
+    axes[0].set_title(f"input (label {label})", fontsize=9)
+    axes[0].set_axis_off()
+    im = axes[1].imshow(f6, cmap="gray_r", vmin=-A_SQUASH, vmax=A_SQUASH)
+    axes[1].set_title("F6 output as 7x12", fontsize=9)
+    axes[1].set_axis_off()
+    fig.colorbar(im, ax=axes[1], fraction=0.08, pad=0.04, ticks=[-1.7159, -1, 0, 1, 1.7159])
+    winner = int(np.argmin(penalties))
+    colors = ["tab:orange" if i == winner else "tab:blue" for i in range(len(penalties))]
+    bars = axes[2].bar(range(len(penalties)), penalties, color=colors)
+    bars[int(label)].set_edgecolor("black")
+    bars[int(label)].set_linewidth(2)
+    for i, y in enumerate(penalties):
+        axes[2].text(i, y, f"{y:.1f}" if y < 100 else f"{y:.0f}", ha="center", va="bottom",
+                     fontsize=7)
+    axes[2].set_xticks(range(len(penalties)))
+    axes[2].set_xlabel("class i")
+    axes[2].set_ylabel("penalty $y_i$")
+    axes[2].set_title(f"RBF penalties (smallest, orange: {winner}; outlined: label)", fontsize=9)
+    axes[2].set_ylim(0, max(penalties) * 1.15)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_squash_curvature(a, f, abs_f2, peaks):
+    """f(a) with the points (+-1, +-1), and |f''(a)| with its maxima marked.
+
+    a: (K,) grid; f, abs_f2: (K,) values of f and |f''| on it; peaks: the a where |f''| peaks.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.2, 3.3))
+    left.plot(a, f, color="tab:blue", label="$f(a) = 1.7159\\,\\tanh(2a/3)$")
+    for level in (A_SQUASH, -A_SQUASH):
+        left.axhline(level, color="gray", linestyle=":", linewidth=1)
+    left.plot([-1, 1], [-1, 1], "o", color="tab:red", label="$f(\\pm 1) = \\pm 1$")
+    for v in (-1, 1):
+        left.plot([v, v, a[0]], [-A_SQUASH - 0.3, v, v], color="tab:red", linewidth=0.8,
+                  linestyle="--")
+    left.set_ylim(-A_SQUASH - 0.3, A_SQUASH + 0.3)
+    left.set_xlim(a[0], a[-1])
+    left.set_xlabel("$a$")
+    left.set_title("squashing function (dotted: asymptotes $\\pm 1.7159$)", fontsize=9)
+    left.legend(fontsize=8, loc="lower right")
+    right.plot(a, abs_f2, color="tab:green", label="$|f''(a)|$")
+    for p in peaks:
+        right.axvline(p, color="tab:green", linestyle="--", linewidth=0.8)
+    for v in (-1, 1):
+        right.axvline(v, color="tab:red", linestyle=":", linewidth=1)
+    right.set_xlim(a[0], a[-1])
+    right.set_xlabel("$a$")
+    right.set_title(f"curvature peaks at $a = \\pm{abs(peaks[0]):.3f}$ (dashed); "
+                    f"red: $a = \\pm 1$", fontsize=9)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
