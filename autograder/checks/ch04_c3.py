@@ -1,0 +1,240 @@
+"""Hidden checks of chapter 4: C3's connection table (Table I) and the sparse convolution."""
+from __future__ import annotations
+
+import numpy as np
+
+from lenet5.testing import check_array
+
+from .common import matches, numerical_gradient, rng
+
+# Table I of the paper, written as the S2 maps that feed each C3 map (the checks' own copy,
+# typed from the paper; the students build theirs from the rule).
+PAPER_INPUTS = [(0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
+                (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (0, 3, 4, 5), (0, 1, 4, 5),
+                (0, 1, 2, 5), (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5), (0, 1, 2, 3, 4, 5)]
+
+
+def paper_table() -> np.ndarray:
+    table = np.zeros((6, 16), dtype=bool)
+    for j, rows in enumerate(PAPER_INPUTS):
+        for i in rows:
+            table[i, j] = True
+    return table
+
+
+def _maps(column) -> str:
+    return "{" + ", ".join(str(i) for i in np.flatnonzero(column)) + "}"
+
+
+def check_c3_table(table) -> None:
+    """C3_TABLE: exactly the paper's Table I, (6, 16) bool, with named misconceptions."""
+    paper = paper_table()
+    name = "C3_TABLE"
+    if type(table) is not np.ndarray:
+        raise AssertionError(f"{name}: expected a NumPy array, got {type(table).__name__}")
+    if table.shape == (16, 6):
+        if np.array_equal(table.astype(bool), paper.T):
+            raise AssertionError(f"{name}: your table is transposed: shape (16, 6). Rows are the "
+                                 f"6 S2 maps, columns the 16 C3 maps: C3_TABLE[i, j] is True "
+                                 f"when S2 map i feeds C3 map j")
+        raise AssertionError(f"{name}: expected shape (6, 16) (rows: S2 maps, columns: C3 "
+                             f"maps), got (16, 6)")
+    check_array(name, table, paper, atol=np.inf)  # type and shape
+    if table.dtype != np.bool_:
+        raise AssertionError(f"{name}: expected dtype bool (True = connected), got "
+                             f"{table.dtype}")
+    if np.array_equal(~table, paper):
+        raise AssertionError(f"{name}: True and False are swapped (inverted symbols): True "
+                             f"must mark the pairs that ARE connected")
+    if np.array_equal(table, paper):
+        return
+    if np.array_equal(table[::-1], paper):
+        raise AssertionError(f"{name}: the rows are in reverse order: row i is S2 map i")
+    if np.array_equal(table[:, ::-1], paper):
+        raise AssertionError(f"{name}: the columns are in reverse order: C3 maps 0-5 take "
+                             f"three inputs each, map 15 takes all six")
+    wrong_cols = [j for j in range(16) if not np.array_equal(table[:, j], paper[:, j])]
+    if set(wrong_cols) <= {4, 5, 9, 10, 11}:
+        raise AssertionError(f"{name}: C3 maps {wrong_cols} are wrong. The contiguous subsets "
+                             f"wrap around: the six S2 maps are arranged in a circle, so after "
+                             f"map 5 comes map 0 (e.g. C3 map 4 reads S2 maps 4, 5 and 0)")
+    if set(wrong_cols) <= {12, 13, 14}:
+        raise AssertionError(f"{name}: the non-contiguous quadruples (C3 maps 12-14) are "
+                             f"wrong: yours read {', '.join(_maps(table[:, j]) for j in wrong_cols)}."
+                             f" Each of them is two pairs of neighbouring S2 maps with one map "
+                             f"left out between the pairs on both sides")
+    wrong_rows = [i for i in range(6) if not np.array_equal(table[i], paper[i])]
+    if len(wrong_rows) == 1:
+        (i,) = wrong_rows
+        raise AssertionError(f"{name}: row {i} (the C3 maps fed by S2 map {i}) is wrong: "
+                             f"columns {[j for j in range(16) if table[i, j] != paper[i, j]]} "
+                             f"differ from Table I")
+    sizes, expected_sizes = table.sum(axis=0), paper.sum(axis=0)
+    if sorted(sizes) == sorted(expected_sizes) and not np.array_equal(sizes, expected_sizes):
+        raise AssertionError(f"{name}: the columns are in the wrong order: their numbers of "
+                             f"inputs are {list(sizes)}; Table I has six maps with 3 inputs "
+                             f"(columns 0-5), then nine with 4 (columns 6-14), then one with "
+                             f"all 6 (column 15)")
+    if not np.array_equal(sizes, expected_sizes):
+        raise AssertionError(f"{name}: the numbers of inputs per C3 map (column sums) are "
+                             f"{list(sizes)}; Table I has 3 for maps 0-5, 4 for maps 6-14 and "
+                             f"6 for map 15")
+    details = "; ".join(f"C3 map {j} reads S2 maps {_maps(table[:, j])}" for j in wrong_cols[:3])
+    raise AssertionError(f"{name}: {len(wrong_cols)} of the 16 columns differ from Table I "
+                         f"({details}{'; ...' if len(wrong_cols) > 3 else ''}). Check the "
+                         f"rule for each group of C3 maps")
+
+
+def reference_forward(x, w, b, table):
+    """Independent formulation: windows of x against the weights, masked by the table."""
+    kh, kw = w.shape[2:]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
+    used = np.where(np.asarray(table, bool).T[:, :, None, None], w, 0.0)
+    out = np.tensordot(windows, used, axes=([1, 4, 5], [1, 2, 3]))      # (N, Ho, Wo, F)
+    return out.transpose(0, 3, 1, 2) + b[None, :, None, None]
+
+
+def reference_forward_loops(x, w, b, table):
+    """The same by explicit loops over connected pairs and kernel offsets (slow; for tests)."""
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    ho, wo = h - kh + 1, wd - kw + 1
+    out = np.zeros((n, f, ho, wo)) + b[None, :, None, None]
+    for j in range(f):
+        for i in range(c):
+            if not table[i, j]:
+                continue
+            for p in range(kh):
+                for q in range(kw):
+                    out[:, j] += w[j, i, p, q] * x[:, i, p:p + ho, q:q + wo]
+    return out
+
+
+def _cases(gen):
+    """(description, x, w, b, table): every w is nonzero everywhere, absent pairs included."""
+    cases = []
+    paper = paper_table()
+    cases.append(("Table I, x of shape (2, 6, 14, 14)", gen.standard_normal((2, 6, 14, 14)),
+                  gen.standard_normal((16, 6, 5, 5)), gen.standard_normal(16), paper))
+    cases.append(("Table I, x of shape (3, 6, 9, 11)", gen.standard_normal((3, 6, 9, 11)),
+                  gen.standard_normal((16, 6, 5, 5)), gen.standard_normal(16), paper))
+    square = gen.random((4, 4)) < 0.5
+    square[0, 0], square[0, 1], square[1, 0] = True, False, True   # not symmetric
+    square[:, 3] = False                                            # a map with no inputs
+    cases.append(("a random 4x4 table (C = F = 4, 3x3 kernels), x of shape (2, 4, 7, 6)",
+                  gen.standard_normal((2, 4, 7, 6)), gen.standard_normal((4, 4, 3, 3)),
+                  gen.standard_normal(4), square))
+    cases.append(("a random 3x5 table (C = 3, F = 5, 2x4 kernels), x of shape (1, 3, 5, 8)",
+                  gen.standard_normal((1, 3, 5, 8)), gen.standard_normal((5, 3, 2, 4)),
+                  gen.standard_normal(5), gen.random((3, 5)) < 0.6))
+    return cases
+
+
+def _diagnose_forward(what, got, x, w, b, table):
+    right = reference_forward(x, w, b, table)
+    if type(got) is not np.ndarray or got.shape != right.shape:
+        return
+    full = np.ones_like(table, dtype=bool)
+    wrong = {
+        "your output uses every (S2 map, C3 map) pair: weights at connections that are absent "
+        "from the table must not influence the output": reference_forward(x, w, b, full),
+        "your output has no bias": reference_forward(x, w, np.zeros_like(b), table),
+        "you flip the kernel (true convolution); like every convolutional layer in this "
+        "book, C3 computes a cross-correlation: out[p, q] += w[a, b] * x[p + a, q + b]":
+            reference_forward(x, w[:, :, ::-1, ::-1], b, table),
+        "your output applies the squashing function; return the pre-activation (the "
+        "squash is a separate step)":
+            1.7159 * np.tanh(2.0 / 3.0 * reference_forward(x, w, b, table)),
+    }
+    if table.shape[0] == table.shape[1]:
+        wrong["you read the table as table[C3 map, S2 map]; it is table[S2 map i, C3 map j]: "
+              "True when S2 map i feeds C3 map j"] = reference_forward(x, w, b, table.T)
+    for message, value in wrong.items():
+        if matches(got, value) and not matches(right, value):
+            raise AssertionError(f"{what}: {message}")
+
+
+def check_sparse_conv_forward(sparse_conv_forward) -> None:
+    """sparse_conv_forward(x, w, b, table) -> (out, cache) on Table I and random tables."""
+    gen = rng()
+    for description, x, w, b, table in _cases(gen):
+        what = f"sparse_conv_forward with {description}"
+        copies = [a.copy() for a in (x, w, b, table)]
+        result = sparse_conv_forward(x, w, b, table)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise AssertionError(f"{what}: expected a pair (out, cache), got "
+                                 f"{type(result).__name__}")
+        for name, now, before in zip(("x", "w", "b", "table"), (x, w, b, table), copies):
+            if not np.array_equal(now, before):
+                raise AssertionError(f"{what}: your function changed its argument {name}"
+                                     + (" (mask a copy of the weights, not w itself)"
+                                        if name == "w" else ""))
+        out = result[0]
+        _diagnose_forward(what, out, x, w, b, table)
+        check_array(what, out, reference_forward(x, w, b, table),
+                    hint="out[n, j] = b[j] + sum over the S2 maps i with table[i, j] of the "
+                         "valid cross-correlation of x[n, i] with w[j, i]")
+        # Changing the weights of absent connections must not change the output.
+        junk = w.copy()
+        junk[~table.T] = gen.standard_normal(int((~table).sum()) * w.shape[2] * w.shape[3]
+                                             ).reshape(-1, w.shape[2], w.shape[3])
+        out2 = sparse_conv_forward(x, junk, b, table)[0]
+        check_array(f"{what}, after changing only the weights of absent connections", out2, out,
+                    hint="Weights at pairs where the table is False must not influence the "
+                         "output")
+
+
+def check_sparse_conv_backward(sparse_conv_forward, sparse_conv_backward) -> None:
+    """sparse_conv_backward(dout, cache) -> (dx, dw, db) against finite differences; zero dw
+    at absent connections."""
+    gen = rng()
+    cases = _cases(gen)
+    for description, x, w, b, table in [cases[0], cases[2], cases[3]]:
+        if x.shape[2] > 10:
+            x = x[:1, :, :9, :9]                 # keep the finite differences quick
+            description = description.split(",")[0] + ", x of shape (1, 6, 9, 9)"
+        what = f"sparse_conv_backward with {description}"
+        _, cache = sparse_conv_forward(x.copy(), w.copy(), b.copy(), table.copy())
+        f, _, kh, kw = w.shape
+        dout = gen.standard_normal((x.shape[0], f, x.shape[2] - kh + 1, x.shape[3] - kw + 1))
+        before = dout.copy()
+        result = sparse_conv_backward(dout, cache)
+        if not (isinstance(result, tuple) and len(result) == 3):
+            raise AssertionError(f"{what}: expected a triple (dx, dw, db), got "
+                                 f"{type(result).__name__}")
+        if not np.array_equal(dout, before):
+            raise AssertionError(f"{what}: your function changed its argument dout")
+        dx, dw, db = result
+
+        ex = numerical_gradient(lambda v: reference_forward(v, w, b, table), x.copy(), dout)
+        ew = numerical_gradient(lambda v: reference_forward(x, v, b, table), w.copy(), dout)
+        eb = numerical_gradient(lambda v: reference_forward(x, w, v, table), b.copy(), dout)
+
+        absent = np.broadcast_to(~table.T[:, :, None, None], w.shape)
+        if type(dw) is np.ndarray and dw.shape == w.shape and absent.any():
+            if np.any(dw[absent] != 0):
+                full_dw = numerical_gradient(
+                    lambda v: reference_forward(x, v, b, np.ones_like(table)), w.copy(), dout)
+                if matches(dw, full_dw):
+                    raise AssertionError(f"{what}: dw is nonzero at absent connections (where "
+                                         f"the table is False); it must be exactly 0 there, "
+                                         f"so that training never creates those connections")
+                raise AssertionError(f"{what}: dw is nonzero at absent connections (where the "
+                                     f"table is False); it must be exactly 0 there")
+        if type(dx) is np.ndarray and dx.shape == x.shape:
+            full_dx = numerical_gradient(
+                lambda v: reference_forward(v, w, b, np.ones_like(table)), x.copy(), dout)
+            if matches(dx, full_dx) and not matches(ex, full_dx):
+                raise AssertionError(f"{what}: dx uses the weights of absent connections too; "
+                                     f"only connected pairs pass gradient back to x")
+            if matches(dx, ex[..., ::-1, ::-1]) and not matches(ex, ex[..., ::-1, ::-1]):
+                raise AssertionError(f"{what}: dx is flipped: check how the gradient of "
+                                     f"x[p + a, q + b] collects w[a, b] * dout[p, q]")
+        check_array(f"{what}: dx", dx, ex, rtol=1e-5, atol=1e-7,
+                    hint="dx[n, i, p+a, q+b] collects w[j, i, a, b] * dout[n, j, p, q] for "
+                         "every connected C3 map j")
+        check_array(f"{what}: dw", dw, ew, rtol=1e-5, atol=1e-7,
+                    hint="dw[j, i, a, b] adds up dout[n, j, p, q] * x[n, i, p+a, q+b] over "
+                         "images and positions, for connected pairs only")
+        check_array(f"{what}: db", db, eb, rtol=1e-5, atol=1e-7,
+                    hint="db[j] adds up dout[n, j] over images and positions")
