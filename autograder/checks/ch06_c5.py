@@ -84,7 +84,7 @@ def check_c5_as_dense(c5_as_dense) -> None:
                 if matches(got, wrong):
                     raise AssertionError(f"{what}: {message}")
         check_array(what, got, expected,
-                    hint="each output must equal the valid convolution of the 16 5x5 maps "
+                    hint="Each output must equal the valid convolution of the 16 5x5 maps "
                          "with that unit's 16 5x5 kernels, plus its bias")
 
 

@@ -51,11 +51,15 @@ def check_dense_forward(dense_forward) -> None:
         try:
             result = dense_forward(x, w, b)
         except Exception as error:  # noqa: BLE001 - reported to the student
-            transposed = " Here w is (in, out): compute x @ w. Using w as (out, in), as in " \
-                         "x @ w.T, is the layout of other libraries, not of this book." \
-                if fan_in != fan_out else ""
-            raise AssertionError(f"{what} raised {type(error).__name__}: {error}."
-                                 f"{transposed}") from None
+            advice = ""
+            if "matmul" in str(error) or "aligned" in str(error):
+                advice = (" Here w is (in, out): compute x @ w. Using w as (out, in), as in "
+                          "x @ w.T, is the layout of other libraries, not of this book.")
+            elif "broadcast" in str(error):
+                advice = (" Add the bias b, of shape (out,), as it is: it broadcasts over "
+                          "the rows (samples) of x @ w, which is (N, out).")
+            raise AssertionError(f"{what} raised {type(error).__name__}: {error}.{advice}") \
+                from None
         got = _forward_out(result, what)
         if not all(np.array_equal(a, c) for a, c in zip((x, w, b), copies)):
             raise AssertionError(f"{what}: your function changed one of its arguments")
@@ -94,9 +98,15 @@ def check_dense_backward(dense_forward, dense_backward) -> None:
         x, w, b = _data(gen, n, fan_in, fan_out)
         dout = gen.standard_normal((n, fan_out))
         what = f"dense_backward after dense_forward with x {x.shape}, w {w.shape}"
-        _, cache = dense_forward(x, w, b)
-        # A second forward call in between: the gradients must come from the first's cache.
-        dense_forward(*_data(gen, n, fan_in, fan_out))
+        other_x, other_w, other_b = _data(gen, n, fan_in, fan_out)
+        try:
+            _, cache = dense_forward(x, w, b)
+            # A second forward call in between: the gradients must come from the first's cache.
+            dense_forward(other_x, other_w, other_b)
+        except Exception as error:  # noqa: BLE001 - reported to the student
+            raise AssertionError(f"{what}: dense_backward needs the cache of dense_forward, "
+                                 f"but dense_forward raised {type(error).__name__}: {error}. "
+                                 f"Fix dense_forward first") from None
         dout_copy = dout.copy()
         try:
             result = dense_backward(dout, cache)
@@ -123,6 +133,11 @@ def check_dense_backward(dense_forward, dense_backward) -> None:
         for ref, num in ((ref_dx, num_dx), (ref_dw, num_dw), (ref_db, num_db)):
             assert np.allclose(ref, num, atol=1e-5), "internal error: references disagree"
 
+        if type(dw) is np.ndarray and dw.shape == w.shape and not matches(dw, ref_dw) and \
+                matches(dw, other_x.T @ dout):
+            raise AssertionError(f"{what}: dw comes from the x of the latest dense_forward "
+                                 f"call, not from the cache it was given: keep what the "
+                                 f"backward pass needs in the cache")
         # dw
         if type(dw) is np.ndarray and dw.shape == (fan_out, fan_in) and fan_in != fan_out:
             raise AssertionError(f"{what}: dw has shape {dw.shape}, expected w's shape "
