@@ -1,0 +1,140 @@
+"""The commands of the student preface and the instructor guide work as written.
+
+Every fenced ``bash`` block of book/preface.md and book/instructor_guide.md is run, in
+document order, in a temporary copy of the repository whose course is cut down to chapter 1
+(so that "release every chapter" takes seconds), with ``.venv/bin/`` standing for the
+environment running the tests.  Only the blocks that install the environment (which
+.ci/run itself does, with the same commands) or start an interactive server are left out,
+each for a stated reason; any other block must run and exit 0, and what it should have made
+(the student edition, grades.csv, feedback, the zip files, the LMS table) is checked.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import cli
+
+REPO = cli.REPO
+GUIDES = ["book/preface.md", "book/instructor_guide.md"]
+CHAPTER = "ch01_input"
+BIN = Path(sys.executable).parent
+
+# (pattern, reason): blocks not run here, and why
+NOT_RUN = [
+    (re.compile(r"python3 -m venv|pip install"),
+     "sets up the environment; .ci/run runs these very commands in a fresh virtual environment"),
+    (re.compile(r"jupyter lab"), "starts an interactive server for a person"),
+]
+
+
+def bash_blocks(path: Path) -> list[str]:
+    """The fenced ```bash blocks of a Markdown file, in order."""
+    return re.findall(r"^```bash\n(.*?)^```", path.read_text(), flags=re.S | re.M)
+
+
+def test_the_guides_have_commands():
+    for guide in GUIDES:
+        assert bash_blocks(REPO / guide), f"{guide} has no ```bash blocks"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    """A copy of the repository whose course has one chapter, plus an LMS download folder."""
+    root = tmp_path_factory.mktemp("course") / "repo"
+    ignore = shutil.ignore_patterns(".git", ".venv", "_build", "grading", "submitted",
+                                    ".pytest_cache", "__pycache__", "*.egg-info",
+                                    ".ipynb_checkpoints")
+    shutil.copytree(REPO, root, ignore=ignore)
+    for folder in (root / "solutions").iterdir():
+        if folder.is_dir() and folder.name != CHAPTER:
+            shutil.rmtree(folder)
+    downloads = root / "downloads"
+    downloads.mkdir()
+    # what an LMS export would hold: Alice hands in the reference solution, Bob the blank edition
+    shutil.copy(REPO / "solutions" / CHAPTER / f"{CHAPTER}.ipynb",
+                downloads / f"alice_{CHAPTER}.ipynb")
+    shutil.copy(REPO / "book" / CHAPTER / f"{CHAPTER}.ipynb", downloads / f"bob_{CHAPTER}.ipynb")
+    return root
+
+
+def run_block(block: str, cwd: Path) -> subprocess.CompletedProcess:
+    script = re.sub(r"(?<![\w/.])\.venv/bin/", f"{BIN}/", block)
+    start = time.perf_counter()
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd,
+                            capture_output=True, text=True, timeout=600)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+@pytest.fixture(scope="module")
+def ran(course) -> dict[str, list[tuple[str, subprocess.CompletedProcess | str]]]:
+    """Run every block of every guide in order; guide -> [(block, result or reason)]."""
+    results = {}
+    for guide in GUIDES:
+        results[guide] = []
+        for block in bash_blocks(REPO / guide):
+            reason = next((why for pattern, why in NOT_RUN if pattern.search(block)), None)
+            results[guide].append((block, reason or run_block(block, course)))
+    return results
+
+
+def test_every_command_runs(ran):
+    executed = 0
+    for guide, blocks in ran.items():
+        for block, result in blocks:
+            if isinstance(result, str):
+                print(f"{guide}: not run ({result}):\n{block}")
+                continue
+            executed += 1
+            print(f"{guide}: ran in {result.seconds:.0f} s:\n{block}")
+            assert result.returncode == 0, (f"{guide}: this block failed "
+                                            f"(exit {result.returncode}):\n{block}\n"
+                                            f"{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+    assert executed >= 7, f"only {executed} blocks ran"
+
+
+def test_validate_reports_the_blank_exercises(ran):
+    (validate,) = [r for b, r in ran["book/preface.md"] if "nbgrader validate" in b]
+    assert "VALIDATION FAILED" in validate.stdout + validate.stderr
+
+
+def test_release_writes_the_student_edition(ran, course):
+    edition = course / "book" / CHAPTER / f"{CHAPTER}.ipynb"
+    assert edition.is_file()
+    text = edition.read_text()
+    assert "raise NotImplementedError()" in text
+    for leak in ("BEGIN SOLUTION", "HIDDEN TESTS", "autograder.checks"):
+        assert leak not in text
+
+
+def test_collect_grade_feedback_export(ran, course):
+    for student in ("alice", "bob"):
+        assert (course / "submitted" / student / CHAPTER / f"{CHAPTER}.ipynb").is_file()
+    rows = {r["student"]: r for r in csv.DictReader(open(course / "grading" / "grades.csv"))}
+    assert set(rows) == {"alice", "bob"}
+    assert rows["alice"]["status"] == rows["bob"]["status"] == "graded"
+    maximum = float(rows["alice"]["max_score"])
+    assert maximum > 0 and float(rows["alice"]["score"]) == maximum
+    assert float(rows["bob"]["score"]) == 0
+    questions = list(csv.DictReader(open(course / "grading" / "questions.csv")))
+    assert {q["student"] for q in questions} == {"alice", "bob"}
+    assert (course / "grading" / "report.md").is_file()
+    assert (course / "grading" / "score_distribution.png").is_file()
+    for student in ("alice", "bob"):
+        assert (course / "grading" / "feedback" / student / CHAPTER / f"{CHAPTER}.html").is_file()
+    for student in ("alice", "bob"):
+        with zipfile.ZipFile(course / "feedback_zips" / f"{student}.zip") as z:
+            assert f"{student}/{CHAPTER}/{CHAPTER}.html" in z.namelist()
+    table = list(csv.reader(open(course / "grades_for_lms.csv")))
+    assert table[0] == ["student", CHAPTER, "total"]
+    assert table[1] == ["alice", f"{maximum:g}", f"{maximum:g}"]
+    assert table[2] == ["bob", "0", "0"]
