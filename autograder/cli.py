@@ -1,18 +1,18 @@
-"""Instructor commands on top of nbgrader.
+"""Instructor and student commands on top of nbgrader.
 
     python -m autograder release               solutions/ -> book/ (the student edition)
     python -m autograder grade SUBMITTED [-o OUT]
-                                               autograde submitted/<student>/<chapter>/,
-                                               write feedback HTML and grades.csv
-Both go through nbgrader's own converters, configured by autograder/nbgrader_config.py.
+                                               autograde submitted/<student>/<chapter>/ in
+                                               parallel and sandboxed; write feedback HTML,
+                                               grades.csv, questions.csv and report.md
+    python -m autograder validate NOTEBOOK     run a notebook as the grader does (visible tests)
+All go through nbgrader's own converters, configured by autograder/nbgrader_config.py.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import os
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -99,108 +99,85 @@ class Result:
     chapter: str
     score: float
     max_score: float
-    status: str  # "graded" or "error"
+    status: str  # "graded", "rejected" (tampering with the grader) or "error" (not gradable)
     reason: str = ""
 
 
-def _max_scores(api) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
-        return {a.name: a.max_score for a in gb.assignments}
-
-
-def _score(api, chapter: str, student: str) -> float:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
-        return gb.find_submission(chapter, student).score
-
-
-def _first_error_line(text: str) -> str:
-    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-    for ln in reversed(lines):
-        if "Error" in ln or "error" in ln:
-            return ln[:300]
-    return lines[-1][:300] if lines else "unknown error"
-
-
-def grade(submitted: Path, out: Path, cell_timeout: int | None = None) -> list[Result]:
+def grade(submitted: Path, out: Path, cell_timeout: int | None = None, **options) -> list[Result]:
     """Autograde every ``submitted/<student>/<chapter>/`` folder; one Result per pair.
 
-    Writes ``out/autograded``, ``out/feedback/<student>/<chapter>/*.html``, ``out/grades.csv``
-    and ``out/gradebook.db`` (created afresh each run). A submission that cannot be graded
-    (not a notebook, a kernel that dies) gets score 0 and its reason; the batch goes on.
+    See ``autograder.grading.grade`` for the options (jobs, notebook_timeout, memory_mb,
+    sandbox) and what it writes to ``out``.
     """
-    submitted, out = submitted.resolve(), out.resolve()
-    if not submitted.is_dir():
-        raise FileNotFoundError(f"no such folder of submissions: {submitted}")
-    for stale in ("autograded", "feedback", "release"):
-        shutil.rmtree(out / stale, ignore_errors=True)
-    (out / "gradebook.db").unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
-    config = course_config(out, source_directory=str(SOLUTIONS),
-                           release_directory=str(out / "release"),
-                           submitted_directory=str(submitted),
-                           autograded_directory=str(out / "autograded"),
-                           feedback_directory=str(out / "feedback"))
+    from autograder.grading import grade as grade_class
+
+    return grade_class(submitted, out, cell_timeout, **options)
+
+
+# ---------------------------------------------------------------------------- validate
+
+def validate(notebook: Path, cell_timeout: int | None = None,
+             sandbox: bool = True) -> tuple[int, str]:
+    """Run a student's notebook exactly as the grader does, against the student edition:
+    the same checks of the file and its structure, the same sandboxed kernel and limits;
+    only the hidden tests are missing. Returns (exit code, report)."""
+    from nbgrader.utils import determine_grade
+
+    from autograder import integrity
+    from autograder.preprocessors import GuardedExecute
+    from autograder.sandbox import first_slot
+
+    chapter = notebook.resolve().parent.name
+    releases = sorted((BOOK / chapter).glob(notebook.name)) or \
+        sorted(BOOK.glob(f"*/{notebook.name}"))
+    if not releases:
+        return 2, f"{notebook.name}: no chapter of the book has a notebook of this name"
+    release = nbformat.read(releases[0], as_version=4)
+    try:
+        nb = integrity.read_submission(notebook)
+    except integrity.Unreadable as e:
+        return 1, f"{notebook}: would not be graded: {e}"
+    nb, notes = integrity.restore_structure(nb, release)
+    lines = [f"grader's note: {n}" for n in notes]
+    found = integrity.tampering(nb, release)
+    if found:
+        return 1, "\n".join(lines + [f"would be rejected (score 0): {f}" for f in found])
+    config = course_config(REPO)
     if cell_timeout:
         config.Execute.timeout = cell_timeout
-    api = _api(config)
-    known = chapters()
-    for chapter in known:
-        _check(api.generate_assignment(chapter, force=True), f"registering {chapter}")
-    max_scores = _max_scores(api)
-
-    results = []
-    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
-        student = student_dir.name
-        for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-            chapter = chapter_dir.name
-            if chapter not in known:
-                results.append(Result(student, chapter, 0, 0, "error",
-                                      f"unknown chapter folder {chapter!r}; expected one of "
-                                      f"{', '.join(known)}"))
-                continue
-            result = Result(student, chapter, 0, max_scores[chapter], "error")
-            outcome = api.autograde(chapter, student, force=True, create=True)
-            if outcome.get("success"):
-                result.score, result.status = _score(api, chapter, student), "graded"
-                feedback = api.generate_feedback(chapter, student, force=True)
-                if not feedback.get("success"):
-                    result.reason = "graded, but feedback failed: " + _first_error_line(
-                        feedback.get("error") or feedback.get("log"))
-            else:
-                result.reason = _first_error_line(outcome.get("error") or outcome.get("log"))
-            results.append(result)
-    write_grades(results, out / "grades.csv")
-    return results
-
-
-def write_grades(results: list[Result], path: Path) -> None:
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", "chapter", "score", "max_score", "status", "reason"])
-        for r in results:
-            writer.writerow([r.student, r.chapter, f"{r.score:g}", f"{r.max_score:g}",
-                             r.status, r.reason])
-
-
-def summary(results: list[Result]) -> str:
-    width = max([len(r.student) for r in results] + [7])
-    lines = [f"{'student':{width}s}  {'chapter':14s} {'score':>11s}  status"]
-    for r in results:
-        lines.append(f"{r.student:{width}s}  {r.chapter:14s} {r.score:5g} / {r.max_score:<3g}  "
-                     f"{r.status}{': ' + r.reason if r.reason else ''}")
-    graded = sum(r.status == "graded" for r in results)
-    lines.append(f"{len(results)} submissions, {graded} graded, {len(results) - graded} "
-                 f"with errors")
-    return "\n".join(lines)
+    config.SandboxedKernelManager.sandbox = sandbox
+    config.SandboxedKernelManager.slot = first_slot()
+    config.SandboxedKernelManager.chapter = releases[0].parent.name
+    with tempfile.TemporaryDirectory() as tmp:
+        nb, _ = GuardedExecute(config=config).preprocess(nb, {"metadata": {"path": tmp}})
+    lines += [f"note: {e}" for e in GuardedExecute.last_events]
+    failed = 0
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade") or meta.get("solution"):
+            continue
+        score, points = determine_grade(cell)
+        errors = [f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"]
+        hidden = "BEGIN HIDDEN TESTS" in cell.source or not cell.source.strip() or \
+            all(ln.lstrip().startswith("#") for ln in cell.source.splitlines() if ln.strip())
+        if hidden:
+            lines.append(f"  hidden  {meta['grade_id']} ({points:g} points): runs when graded")
+        elif score == points:
+            lines.append(f"  passed  {meta['grade_id']} ({points:g} points)")
+        else:
+            failed += 1
+            lines.append(f"  FAILED  {meta['grade_id']} ({points:g} points): "
+                         f"{errors[-1] if errors else 'error output'}")
+    lines.append(f"{notebook}: " + (f"{failed} visible test(s) failed" if failed else
+                                    "all visible tests pass"))
+    return (1 if failed else 0), "\n".join(lines)
 
 
 # -------------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
+    from autograder.report import summary
+
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,9 +187,22 @@ def main(argv: list[str] | None = None) -> int:
     gr = sub.add_parser("grade", help="autograde a folder of submissions")
     gr.add_argument("submitted", type=Path, help="folder laid out as <student>/<chapter>/*.ipynb")
     gr.add_argument("-o", "--out", type=Path, default=Path("grading"),
-                    help="where feedback, grades.csv and the gradebook go (default: ./grading)")
-    gr.add_argument("--cell-timeout", type=int, default=None,
-                    help="seconds a cell may run before it is interrupted (default: 60)")
+                    help="where feedback, grades, report and the gradebook go (default: ./grading)")
+    gr.add_argument("-j", "--jobs", type=int, default=None,
+                    help="notebooks graded at once (default: one per CPU core)")
+    gr.add_argument("--notebook-timeout", type=int, default=900,
+                    help="seconds a whole notebook may run (default: 900)")
+    gr.add_argument("--memory-mb", type=int, default=4096,
+                    help="memory (address space) a kernel may use, in MB (default: 4096)")
+    gr.add_argument("--no-sandbox", action="store_true",
+                    help="run kernels without bubblewrap (resource limits only; not safe)")
+    va = sub.add_parser("validate", help="run a notebook as the grader does (visible tests)")
+    va.add_argument("notebook", type=Path)
+    va.add_argument("--no-sandbox", action="store_true",
+                    help="without bubblewrap (for machines that lack it)")
+    for cmd in (gr, va):
+        cmd.add_argument("--cell-timeout", type=int, default=None,
+                         help="seconds a cell may run before it is interrupted (default: 60)")
     args = parser.parse_args(argv)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
 
@@ -220,9 +210,16 @@ def main(argv: list[str] | None = None) -> int:
         for path in release(args.out, args.chapters or None):
             print(f"wrote {path}")
         return 0
-    results = grade(args.submitted, args.out, args.cell_timeout)
+    if args.command == "validate":
+        code, text = validate(args.notebook, args.cell_timeout, not args.no_sandbox)
+        print(text)
+        return code
+    results = grade(args.submitted, args.out, args.cell_timeout, jobs=args.jobs,
+                    notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb,
+                    sandbox=not args.no_sandbox)
     print(summary(results))
-    print(f"grades: {args.out / 'grades.csv'}\nfeedback: {args.out / 'feedback'}")
+    print(f"grades: {args.out / 'grades.csv'} (per question: {args.out / 'questions.csv'})\n"
+          f"report: {args.out / 'report.md'}\nfeedback: {args.out / 'feedback'}")
     return 0
 
 

@@ -1,13 +1,14 @@
 # nbgrader configuration of the course. `python -m autograder ...` loads this file and points
 # the per-run folders (gradebook, autograded, feedback) at its own output folder; it also works
 # with plain nbgrader from the repository root: `nbgrader <command> --config autograder/nbgrader_config.py`.
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearSolutions, ComputeChecksums,
-    GetGrades, IncludeHeaderFooter, InstantiateTests, LockCells, SaveCells,
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearSolutions,
+    ComputeChecksums, GetGrades, IgnorePattern, IncludeHeaderFooter, InstantiateTests,
+    LimitOutput, LockCells, SaveAutoGrades, SaveCells,
 )
 
-from autograder.preprocessors import ClearGradedOutputs, ShortTracebacks
+from autograder.preprocessors import ClearGradedOutputs, GuardedExecute, ShortTracebacks
 
 c = get_config()  # noqa: F821 - provided by traitlets when the file is loaded
 
@@ -41,6 +42,19 @@ c.GenerateFeedback.preprocessors = [
     CSSHTMLHeaderPreprocessor,
 ]
 c.ClearHiddenTests.enforce_metadata = False  # autograded test cells are locked and checksummed
+
+# Autograding runs each submission's kernel in the sandbox (autograder/sandbox.py: bubblewrap,
+# a user of its own, limits on memory, processes and CPU) with a time limit per notebook and a
+# cap on output; otherwise nbgrader's own steps.
+c.Autograde.autograde_preprocessors = [
+    GuardedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
 
 # A cell of a submission may run this long (seconds) before it is interrupted and marked wrong.
 c.Execute.timeout = 60

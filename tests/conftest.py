@@ -41,8 +41,10 @@ def released(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory) -> tuple[Path, dict]:
-    """Grade, in one batch, the solutions and the student edition of every chapter, plus the
-    faulty submissions of tests/faulty_*.py; returns (out dir, results)."""
+    """Grade, in one parallel batch, the solutions and the student edition of every chapter,
+    the faulty submissions of tests/faulty_*.py and the bad and adversarial ones of
+    tests/corpus; returns (out dir, results)."""
+    from corpus import submit_corpus  # bad and adversarial submissions (tests/corpus)
     from faulty import FAULTY  # the submissions with known faults (tests/faulty_*.py)
 
     submitted = tmp_path_factory.mktemp("submitted")
@@ -53,6 +55,7 @@ def graded_class(tmp_path_factory) -> tuple[Path, dict]:
         submit(submitted, student, chapter, notebook_of(cli.SOLUTIONS, chapter), replace)
     (submitted / "stray" / "ch01_input").mkdir(parents=True)
     (submitted / "stray" / "ch01_input" / "ch01_input.ipynb").write_text("{ not json")
+    submit_corpus(submitted)
     out = tmp_path_factory.mktemp("grading")
     results = cli.grade(submitted, out, cell_timeout=20)
     return out, {(r.student, r.chapter): r for r in results}

@@ -207,11 +207,10 @@ _ALL = {
 }
 
 # A chapter-9 notebook takes about a minute to grade (it trains a network and classifies the
-# 10,000 test digits twice), so the suite grades ten of the sixteen; EXTRA lists the others,
-# all checked by hand with `python -m autograder grade` (same scores and diagnoses).
-_IN_SUITE = ("t9_init_c3_fan_in_150", "t9_init_normal", "t9_forward_subsampling_not_squashed",
-             "t9_dense_c3", "t9_global_cache", "t9_numgrad_one_sided", "t9_lr_zero_based",
-             "t9_sdlm_no_mu", "t9_error_rate_argmax", "t9_train_pass_discards_step")
+# 10,000 test digits twice), so the suite, which must stay under 15 minutes, grades three of the
+# sixteen (a forward/backward mistake, an optimiser mistake, a training mistake); EXTRA lists the
+# others, all checked by hand with `python -m autograder grade` (same scores and diagnoses).
+_IN_SUITE = ("t9_dense_c3", "t9_sdlm_no_mu", "t9_train_pass_discards_step")
 
 FAULTY = {name: (CH, _ALL[name][0]) for name in _IN_SUITE}
 EXPECTED = {name: _ALL[name][1:] for name in _IN_SUITE}

@@ -1,0 +1,299 @@
+"""Grading a class: in parallel, each kernel sandboxed, every submission a row.
+
+The parent process registers the chapters in a fresh gradebook, checks each submission
+(``autograder.integrity``: readable, released structure restored, no tampering) and stages
+it; ``jobs`` worker processes then autograde the staged submissions at the same time, each
+running nbgrader's own autograde and feedback for one submission after another, on a
+private copy of the gradebook, with the kernel in the sandbox of its grading slot
+(``autograder.sandbox``). Only the parent writes the course's gradebook: it records each
+autograded notebook with nbgrader's SaveAutoGrades, one after the other, so the gradebook is
+exactly what serial nbgrader would have written. A worker that crashes or outlives its time
+limit is killed with its kernel; its submission gets score 0 and the reason.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_markdown_cell
+
+from autograder import integrity, report
+from autograder.cli import SOLUTIONS, Result, _api, _check, chapters, course_config
+
+FOLDERS = ("autograded", "feedback", "logs", "release", "staged", "work")
+# A worker process. jsonschema, under nbformat, builds an IRI grammar when imported if
+# rfc3987_syntax is installed (seconds of CPU per process); nbgrader needs no IRI check.
+WORKER = ("import sys; sys.modules['rfc3987_syntax'] = None; "
+          "from autograder.grading import serve; serve()")
+
+
+def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
+          jobs: int | None = None, notebook_timeout: int = 900, memory_mb: int = 4096,
+          sandbox: bool = True) -> list[Result]:
+    """Autograde every ``submitted/<student>/<chapter>/``; one Result per pair, in order.
+
+    Writes ``out/gradebook.db`` (afresh, with the chapters handed in), ``out/autograded``,
+    ``out/feedback/<student>/<chapter>/*.html``, ``out/grades.csv``, ``out/questions.csv`` and ``out/report.md`` with
+    ``out/score_distribution.png``. ``jobs`` notebooks run at once (default: one per core).
+    """
+    from autograder import sandbox as sandbox_module
+
+    submitted, out = submitted.resolve(), out.resolve()
+    if not submitted.is_dir():
+        raise FileNotFoundError(f"no such folder of submissions: {submitted}")
+    if sandbox and not sandbox_module.available():
+        raise RuntimeError("bubblewrap is needed to sandbox the kernels: apt-get install "
+                           "bubblewrap (or grade with --no-sandbox, resource limits only)")
+    for folder in FOLDERS:
+        shutil.rmtree(out / folder, ignore_errors=True)
+    (out / "gradebook.db").unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    config = _config(out)
+    api = _api(config)
+    known = chapters()
+    handed_in = {p.name for p in submitted.glob("*/*") if p.is_dir()}
+    for chapter in sorted(handed_in & set(known)):
+        _check(api.generate_assignment(chapter, force=True), f"registering {chapter}")
+    template = out / "work" / "template.db"
+    template.parent.mkdir()
+    shutil.copyfile(out / "gradebook.db", template)
+
+    results, tasks = [], []
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            result, task = _prepare(student_dir.name, chapter_dir, known, out)
+            results.append(result)
+            if task:
+                tasks.append((result, task))
+
+    settings = {"cell_timeout": cell_timeout or config.Execute.timeout,
+                "notebook_timeout": notebook_timeout, "memory_mb": memory_mb,
+                "sandbox": sandbox, "out": str(out)}
+    todo = queue.Queue()
+    for k, (_, task) in enumerate(tasks):
+        todo.put((k, task))
+    outcomes = [None] * len(tasks)
+
+    def run(slot):
+        worker = Worker(out, slot)
+        try:
+            while True:
+                try:
+                    k, task = todo.get_nowait()
+                except queue.Empty:
+                    return
+                outcomes[k] = worker.grade({**settings, **task, "slot": slot})
+        finally:
+            worker.stop()
+
+    first = sandbox_module.first_slot()
+    slots = [first + k for k in range(max(1, min(jobs or os.cpu_count() or 1, len(tasks))))]
+    with ThreadPoolExecutor(max_workers=len(slots)) as pool:
+        list(pool.map(run, slots))
+    with warnings.catch_warnings():  # nbgrader's SQLAlchemy use warns on new submissions
+        warnings.simplefilter("ignore")
+        for (result, task), outcome in zip(tasks, outcomes):
+            _record(api, result, task, outcome)
+        for result in results:
+            if result.status != "graded" and result.max_score:
+                _record_zero(api, result)
+            if result.status != "graded":
+                report.error_feedback(out / "feedback" / result.student / result.chapter, result)
+    report.write_all(out, results, api.coursedir.db_url)
+    shutil.rmtree(out / "work", ignore_errors=True)
+    return results
+
+
+def _config(root: Path, private_db: Path | None = None):
+    config = course_config(root, source_directory=str(SOLUTIONS),
+                           release_directory=str(root / "release"),
+                           submitted_directory=str(root / "staged"),
+                           autograded_directory=str(root / "autograded"),
+                           feedback_directory=str(root / "feedback"))
+    if private_db:
+        config.CourseDirectory.db_url = f"sqlite:///{private_db}"
+    return config
+
+
+def _prepare(student: str, chapter_dir: Path, known: list[str], out: Path):
+    """The Result of one submission so far, and the worker's task when it is to be run."""
+    chapter = chapter_dir.name
+    if chapter not in known:
+        return Result(student, chapter, 0, 0, "error", f"unknown chapter folder {chapter!r}; "
+                      f"expected one of {', '.join(known)}"), None
+    (release_path,) = sorted((out / "release" / chapter).glob("*.ipynb"))
+    release = nbformat.read(release_path, as_version=4)
+    max_score = sum(float(c.metadata["nbgrader"].get("points", 0)) for c in release.cells
+                    if c.metadata.get("nbgrader", {}).get("grade"))
+    result = Result(student, chapter, 0, max_score, "error")
+    path = chapter_dir / release_path.name
+    if not path.is_file():
+        found = ", ".join(p.name for p in chapter_dir.glob("*.ipynb")) or "none"
+        result.reason = f"no {release_path.name} in the submission (notebooks found: {found})"
+        return result, None
+    try:
+        nb = integrity.read_submission(path)
+    except integrity.Unreadable as e:
+        result.reason = str(e)
+        return result, None
+    nb, notes = integrity.restore_structure(nb, release)
+    found = integrity.tampering(nb, release)
+    if found:
+        result.status = "rejected"
+        result.reason = "tampering with the grader: " + "; ".join(found[:3]) + \
+            (f" (and {len(found) - 3} more)" if len(found) > 3 else "")
+        return result, None
+    if notes:
+        nb.cells.insert(0, new_markdown_cell("**Notes of the grader on this submission**\n\n" +
+                                             "\n".join(f"- {n}" for n in notes)))
+    staged = out / "staged" / student / chapter
+    shutil.copytree(chapter_dir, staged, ignore=shutil.ignore_patterns("*.ipynb"))
+    nbformat.write(nb, staged / path.name)
+    result.reason = "; ".join(notes)
+    return result, {"student": student, "chapter": chapter, "notebook": path.stem}
+
+
+class Worker:
+    """A worker process of one grading slot: it grades the submissions it is handed, one after
+    the other, and is replaced when one outlives its time limit or kills it."""
+
+    def __init__(self, out: Path, slot: int):
+        self.out, self.slot, self.proc = out, slot, None
+        self.log = out / "work" / f"worker-{slot}.txt"
+
+    def grade(self, task: dict) -> dict:
+        """Grade one submission; return what the worker reported, or why it could not."""
+        work = self.out / "work" / f"{task['student']}--{task['chapter']}"
+        work.mkdir(parents=True)
+        (work / "task.json").write_text(json.dumps(task))
+        if self.proc is None:
+            with self.log.open("ab") as log:
+                self.proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
+                                             stdout=log, stderr=subprocess.STDOUT,
+                                             start_new_session=True)
+        start, log_size = time.monotonic(), self.log.stat().st_size
+        limit = task["notebook_timeout"] + 180  # start-up, feedback, and slack
+        self.proc.stdin.write(f"{work}\n".encode())
+        self.proc.stdin.flush()
+        outcome = None
+        while outcome is None:
+            if (work / "outcome.json").exists():
+                outcome = json.loads((work / "outcome.json").read_text())
+            elif self.proc.poll() is not None or time.monotonic() - start > limit:
+                died = self.proc.poll() is not None
+                self.stop()
+                tail = self.log.read_bytes()[log_size:].decode(errors="replace").strip()
+                outcome = {"success": False, "error": (
+                    f"the grading process failed: {(tail.splitlines() or [''])[-1][:200]}"
+                    if died else f"grading took longer than {limit} s; stopped")}
+            else:
+                time.sleep(0.2)
+        if not outcome["success"]:  # keep the grader's log for the instructor
+            (self.out / "logs").mkdir(exist_ok=True)
+            (self.out / "logs" / f"{work.name}.txt").write_bytes(self.log.read_bytes()[log_size:])
+        return outcome
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+            self.proc = None
+
+
+def serve() -> None:
+    """The loop of a worker process: grade each task folder named on stdin."""
+    import logging
+
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    for line in sys.stdin:
+        work = Path(line.strip())
+        outcome = grade_one(json.loads((work / "task.json").read_text()), work)
+        (work / "outcome.part").write_text(json.dumps(outcome))
+        (work / "outcome.part").rename(work / "outcome.json")
+
+
+def grade_one(task: dict, work: Path) -> dict:
+    """Autograde one submission and write its feedback, on a private copy of the gradebook."""
+    from autograder.preprocessors import GuardedExecute
+
+    out = Path(task["out"])
+    db = work / "gradebook.db"
+    shutil.copyfile(out / "work" / "template.db", db)
+    config = _config(out, db)
+    config.Execute.timeout = task["cell_timeout"]
+    config.GuardedExecute.notebook_timeout = task["notebook_timeout"]
+    config.SandboxedKernelManager.slot = task["slot"]
+    config.SandboxedKernelManager.chapter = task["chapter"]
+    config.SandboxedKernelManager.memory_mb = task["memory_mb"]
+    config.SandboxedKernelManager.cpu_seconds = task["notebook_timeout"]
+    config.SandboxedKernelManager.sandbox = task["sandbox"]
+    api = _api(config)
+    outcome = api.autograde(task["chapter"], task["student"], force=True, create=True)
+    result = {"success": bool(outcome.get("success")), "events": GuardedExecute.last_events,
+              "error": _first_error_line(outcome.get("error") or outcome.get("log"))}
+    if result["success"]:
+        feedback = api.generate_feedback(task["chapter"], task["student"], force=True)
+        if not feedback.get("success"):
+            result["events"].append("feedback failed: " + _first_error_line(
+                feedback.get("error") or feedback.get("log")))
+    return result
+
+
+def _first_error_line(text: str) -> str:
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if "Error" in ln or "error" in ln:
+            return ln[:300]
+    return lines[-1][:300] if lines else "unknown error"
+
+
+def _record(api, result: Result, task: dict, outcome: dict) -> None:
+    """Write one autograded submission into the course's gradebook (nbgrader's SaveAutoGrades)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    reasons = [result.reason] if result.reason else []
+    if not outcome.get("success"):
+        result.reason = "; ".join(reasons + [outcome.get("error") or "grading failed"])
+        return
+    student, chapter, coursedir = task["student"], task["chapter"], api.coursedir
+    timestamp = coursedir.get_existing_timestamp(str(Path(coursedir.submitted_directory) /
+                                                     student / chapter))
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        gb.update_or_create_student(student)
+        gb.update_or_create_submission(chapter, student, **({"timestamp": timestamp}
+                                                            if timestamp else {}))
+    path = Path(coursedir.autograded_directory) / student / chapter / f"{task['notebook']}.ipynb"
+    SaveAutoGrades().preprocess(nbformat.read(path, as_version=4), {"nbgrader": {
+        "notebook": task["notebook"], "assignment": chapter, "student": student,
+        "db_url": coursedir.db_url}})
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        result.score = gb.find_submission(chapter, student).score
+    result.status = "graded"
+    result.reason = "; ".join(reasons + outcome.get("events", []))
+
+
+def _record_zero(api, result: Result) -> None:
+    """A submission that could not be graded or was rejected: 0 for every question."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        gb.update_or_create_student(result.student)
+        submission = gb.update_or_create_submission(result.chapter, result.student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score, grade.needs_manual_grade = 0, False
+        gb.db.commit()

@@ -1,0 +1,175 @@
+"""The sandbox of a grading kernel: bubblewrap, a user of its own, resource limits.
+
+``SandboxedKernelManager`` starts each kernel as ``python -m autograder.sandbox ... -- <kernel
+command>``; this module then, still outside the sandbox,
+
+- sets resource limits (address space, processes, CPU seconds, file size, open files, no core);
+- switches to the grading slot's own user id when started as root, so the process limit counts
+  only this kernel's processes and the kernel owns no file of the course;
+- execs bubblewrap: new namespaces of every kind (no network, its own process tree that dies
+  with the grader), a read-only view of the system, the Python installation and the course's
+  ``lenet5/``, ``data/`` and ``autograder/`` packages, an empty writable home and /tmp in
+  memory, and nothing else: no solutions, no gradebook, no other submission.
+
+The hidden checks (``autograder/checks``) are a private copy that ``autograder.kernel_guard``
+imports and then deletes when the kernel starts, before any student code runs.
+The kernel talks to the grader over Unix sockets in a folder of its own (transport ``ipc``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Integer, Unicode
+
+REPO = Path(__file__).resolve().parent.parent
+CHECKS = REPO / "autograder" / "checks"
+GUARD = "import autograder.kernel_guard; del autograder"
+BASE_UID = 61000  # grading slot k runs its kernels as uid/gid BASE_UID + k
+
+
+def available() -> bool:
+    return shutil.which("bwrap") is not None
+
+
+def first_slot() -> int:
+    """This process's first grading slot: batches running at the same time use other users."""
+    return (os.getpid() % 1000) * 64
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels run in ``autograder.sandbox`` with the guard loaded."""
+
+    sandbox = Bool(True, help="run the kernel in bubblewrap (else only resource limits)"
+                   ).tag(config=True)
+    slot = Integer(0, help="grading slot: the kernel's user id is 61000 + slot").tag(config=True)
+    memory_mb = Integer(4096, help="address-space limit of the kernel (MB)").tag(config=True)
+    max_processes = Integer(256, help="processes and threads the kernel's user may have"
+                            ).tag(config=True)
+    cpu_seconds = Integer(900, help="CPU seconds the kernel may use in all").tag(config=True)
+    chapter = Unicode("", help="the chapter graded: only its checks are loaded").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._home = Path(tempfile.mkdtemp(prefix="lenet5-kernel-"))
+        os.chmod(self._home, 0o755)
+        self.transport, self.ip = "ipc", str(self._home / "sockets" / "k")
+        (self._home / "sockets").mkdir()
+        shutil.copytree(CHECKS, self._home / "checks",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        if os.geteuid() == 0:
+            uid = BASE_UID + self.slot
+            for path in (self._home / "sockets", self._home / "checks",
+                         *(self._home / "checks").iterdir()):
+                os.chown(path, uid, uid)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(list(extra_arguments or []) +
+                                        [f"--IPKernelApp.exec_lines={GUARD}"])
+        return [sys.executable, "-m", "autograder.sandbox",
+                "--home", str(self._home), "--slot", str(self.slot),
+                "--memory-mb", str(self.memory_mb), "--max-processes", str(self.max_processes),
+                "--cpu-seconds", str(self.cpu_seconds), "--chapter", self.chapter] + \
+               ([] if self.sandbox else ["--no-bwrap"]) + ["--"] + cmd
+
+    async def _async_interrupt_kernel(self):
+        """Interrupt by message: a signal to bubblewrap would not reach the kernel."""
+        msg = self.session.msg("interrupt_request", content={})
+        self._connect_control_socket()
+        self.session.send(self._control_socket, msg)
+
+    interrupt_kernel = _async_interrupt_kernel
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart)
+        if not restart:
+            shutil.rmtree(self._home, ignore_errors=True)
+
+
+def _bwrap(home: Path, cmd: list[str], uid: int | None, chapter: str) -> list[str]:
+    """The bubblewrap command line around ``cmd``; see the module docstring.
+
+    As root, bubblewrap sets the sandbox up with its own privileges and ``setpriv`` then
+    drops to ``uid`` inside it (a user namespace would map the kernel back to root outside).
+    """
+    namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                  "--unshare-cgroup-try"] if uid is not None else ["--unshare-all"]
+    args = ["bwrap", *namespaces, "--die-with-parent", "--new-session",
+            "--tmpfs", "/", "--dev", "/dev", "--proc", "/proc",
+            "--perms", "1777", "--size", str(512 << 20), "--tmpfs", "/tmp",
+            "--perms", "0777", "--size", str(64 << 20), "--tmpfs", "/home/student",
+            "--chdir", "/home/student",
+            "--clearenv", "--setenv", "HOME", "/home/student",
+            "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "--setenv", "LANG", "C.UTF-8", "--setenv", "MPLBACKEND", "agg",
+            "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
+            "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+            "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "OMP_NUM_THREADS", "1",
+            "--setenv", "MKL_NUM_THREADS", "1", "--setenv", "LENET5_SANDBOX", "1",
+            "--setenv", "LENET5_CHAPTER", chapter]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink(f"/{link}"):
+            args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
+    readable = [Path(p) for p in ("/usr", "/etc", sys.prefix, sys.base_prefix)] + \
+        [REPO / "lenet5", REPO / "data", REPO / "autograder"]
+    made = {Path("/"), Path("/tmp")}
+    for path in [p for p in readable if p.exists()] + [home]:
+        for parent in reversed(path.parents):  # traversable by the kernel's user
+            if parent not in made:
+                args += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        args += ["--ro-bind", str(path), str(path)] if path != home else \
+            ["--perms", "0755", "--dir", str(home)]
+    args += ["--bind", str(home / "sockets"), str(home / "sockets"),
+             "--bind", str(home / "checks"), str(CHECKS), "--"]
+    if uid is not None:
+        args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--"]
+    return args + cmd
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Limit this process, drop to the slot's user, and exec the kernel in bubblewrap."""
+    parser = argparse.ArgumentParser(prog="python -m autograder.sandbox")
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--slot", type=int, default=0)
+    parser.add_argument("--memory-mb", type=int, default=4096)
+    parser.add_argument("--max-processes", type=int, default=256)
+    parser.add_argument("--cpu-seconds", type=int, default=900)
+    parser.add_argument("--chapter", default="")
+    parser.add_argument("--no-bwrap", action="store_true")
+    parser.add_argument("cmd", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+
+    # The connection file (with the session key) is the grader's and private: the kernel
+    # gets a copy of its own.
+    copy = args.home / "sockets" / "connection.json"
+    shutil.copyfile(cmd[cmd.index("-f") + 1], copy)
+    cmd[cmd.index("-f") + 1] = str(copy)
+    limits = {resource.RLIMIT_AS: args.memory_mb << 20, resource.RLIMIT_CPU: args.cpu_seconds,
+              resource.RLIMIT_FSIZE: 256 << 20, resource.RLIMIT_NOFILE: 1024,
+              resource.RLIMIT_CORE: 0}
+    uid = BASE_UID + args.slot if os.geteuid() == 0 else None
+    if uid is not None:
+        os.chown(copy, uid, uid)
+        limits[resource.RLIMIT_NPROC] = args.max_processes  # counts the processes of uid
+    for kind, value in limits.items():
+        resource.setrlimit(kind, (value, value))
+    if args.no_bwrap:
+        if uid is not None:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+        os.execv(cmd[0], cmd)
+    os.execvp("bwrap", _bwrap(args.home, cmd, uid, args.chapter))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Grade a generated class twice and print submissions per minute, ours and plain nbgrader's.
+
+    python benchmarks/bench_grading.py [--students 40] [--chapters ch01_input ...] [--jobs N]
+
+The class: every student hands in every chapter, a mix of correct (the solution), partly wrong
+(one exercise left as released), blank (every exercise as released) and broken (the kernel exits in
+the first exercise; or, for every eighth student, a file that is not JSON). It is graded by
+``python -m autograder grade`` (parallel, sandboxed) and by plain serial ``nbgrader autograde``
+(nbgrader's own Execute, no sandbox) on a course with the same notebooks and cell time limit.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from autograder import cli
+
+
+def _blank(source: str) -> str:
+    """A solution cell as released: the solution replaced by ``raise NotImplementedError()``."""
+    return re.sub(r"( *)### BEGIN SOLUTION.*?### END SOLUTION", r"\1raise NotImplementedError()",
+                  source, flags=re.S)
+
+
+def make_class(submitted: Path, students: int, chapters: list[str]) -> int:
+    count = 0
+    for k in range(students):
+        for chapter in chapters:
+            (source,) = sorted((cli.SOLUTIONS / chapter).glob("*.ipynb"))
+            target = submitted / f"student{k:03d}" / chapter / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            count += 1
+            kind = (k + chapters.index(chapter)) % 4
+            if kind == 3 and k % 8 == 7:
+                target.write_text('{"cells": [')
+                continue
+            nb = nbformat.read(source, as_version=4)
+            solutions = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+            if kind == 1:  # partly wrong: the first exercise as released
+                solutions[0].source = _blank(solutions[0].source)
+            elif kind == 2:  # blank: every exercise as released
+                for cell in solutions:
+                    cell.source = _blank(cell.source)
+            elif kind == 3:
+                solutions[0].source = "import os\nos._exit(1)"
+            nbformat.write(nb, target)
+    return count
+
+
+PLAIN_CONFIG = """
+c = get_config()
+c.CourseDirectory.course_id = "lenet5"
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.source_directory = {source!r}
+c.CourseDirectory.submitted_directory = {submitted!r}
+c.CourseDirectory.db_url = "sqlite:///{root}/gradebook.db"
+c.Execute.timeout = {timeout}
+"""
+
+
+def plain_nbgrader(submitted: Path, root: Path, chapters: list[str], timeout: int) -> float:
+    """Seconds that serial ``nbgrader autograde`` takes for the whole class."""
+    root.mkdir(parents=True)  # nbgrader reads nbgrader_config.py from its working folder
+    (root / "nbgrader_config.py").write_text(PLAIN_CONFIG.format(
+        root=str(root), source=str(cli.SOLUTIONS), submitted=str(submitted), timeout=timeout))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    for chapter in chapters:
+        subprocess.run(nbgrader + ["generate_assignment", chapter, "--force"], cwd=root,
+                       env=env, check=True, capture_output=True)
+    start = time.perf_counter()
+    for chapter in chapters:  # every student's submission of the chapter, one after the other
+        done = subprocess.run(nbgrader + ["autograde", chapter], cwd=root, env=env,
+                              capture_output=True, text=True)
+        if "Autograding" not in done.stdout + done.stderr:
+            raise RuntimeError(f"nbgrader autograde {chapter} did not run:\n{done.stderr}")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--chapters", nargs="*", default=None, help="default: all")
+    parser.add_argument("--jobs", type=int, default=None, help="default: one per core")
+    parser.add_argument("--cell-timeout", type=int, default=60)
+    args = parser.parse_args()
+    chapters = args.chapters or cli.chapters()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        n = make_class(tmp / "submitted", args.students, chapters)
+        print(f"{n} submissions: {args.students} students x {len(chapters)} chapters; "
+              f"{os.cpu_count()} cores")
+        start = time.perf_counter()
+        results = cli.grade(tmp / "submitted", tmp / "ours", args.cell_timeout, jobs=args.jobs)
+        ours = time.perf_counter() - start
+        assert len(results) == n
+        plain = plain_nbgrader(tmp / "submitted", tmp / "plain", chapters, args.cell_timeout)
+    for name, seconds in (("python -m autograder grade", ours),
+                          ("nbgrader autograde (serial)", plain)):
+        print(f"{name:32s} {seconds:8.1f} s  {60 * n / seconds:6.2f} submissions/min")
+    print(f"ratio (ours / plain): {plain / ours:.2f}")
+
+
+if __name__ == "__main__":
+    main()

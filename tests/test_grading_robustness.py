@@ -1,0 +1,168 @@
+"""What an instructor trusts when grading a class: each bad or adversarial submission of
+tests/corpus gets the grade it earned and the reason, every submission gets a row, the
+gradebook, CSVs and report agree, the sandbox holds, and validate runs what the grader runs."""
+from __future__ import annotations
+
+import csv
+import html
+import os
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder import cli
+from autograder.preprocessors import GuardedExecute
+from corpus import CORPUS, lean, replace
+from faulty_ch01_input import ZERO_PADDING
+
+
+def _feedback(out, student, chapter):
+    (page,) = (out / "feedback" / student / chapter).glob("*.html")
+    return page.read_text()
+
+
+def _csv(path):
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("student", sorted(CORPUS))
+def test_corpus_submission_earns_its_grade_with_its_reason(graded_class, student):
+    out, results = graded_class
+    case = CORPUS[student]
+    r = results[student, case.chapter]
+    assert (r.status, r.score) == (case.status, case.score), r.reason
+    assert case.reason in r.reason
+    page = _feedback(out, student, case.chapter)
+    assert html.escape(case.feedback, quote=False) in page or case.feedback in page
+    if case.status != "graded":
+        assert html.escape(r.reason) in page
+
+
+def test_grades_csv_questions_csv_and_gradebook_agree(graded_class):
+    from nbgrader.api import Gradebook
+
+    out, results = graded_class
+    rows = {(row["student"], row["chapter"]): row for row in _csv(out / "grades.csv")}
+    assert set(rows) == set(results)
+    per_question = {}
+    for q in _csv(out / "questions.csv"):
+        per_question.setdefault((q["student"], q["chapter"]), []).append(float(q["score"]))
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for key, r in results.items():
+            assert float(rows[key]["score"]) == r.score and rows[key]["status"] == r.status
+            if r.max_score:  # a known chapter: in the gradebook, graded or with 0
+                assert gb.find_submission(r.chapter, r.student).score == r.score, key
+                assert sum(per_question[key]) == r.score, key
+
+
+def test_report_has_every_chapter_and_the_plot(graded_class):
+    out, results = graded_class
+    report = (out / "report.md").read_text()
+    for chapter in {r.chapter for r in results.values() if r.max_score}:
+        assert f"| {chapter} |" in report
+    assert "read_idx_hidden" in report and "patches_allclose" in report
+    assert (out / "score_distribution.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_no_feedback_page_shows_hidden_test_code(graded_class):
+    out, _ = graded_class
+    pages = list((out / "feedback").rglob("*.html"))
+    assert len(pages) >= len(CORPUS)
+    for page in pages:  # (a rejected page may quote the student's own import of the checks)
+        text = page.read_text()
+        assert "HIDDEN TESTS" not in text and "import check_" not in text, page
+        assert "def check_" not in text and "check_array(what" not in text, page
+
+
+def test_megabytes_of_output_are_not_kept(graded_class):
+    out, _ = graded_class
+    (notebook,) = (out / "autograded" / "prints_megabytes" / "ch01_input").glob("*.ipynb")
+    assert notebook.stat().st_size < 1_000_000
+
+
+# ------------------------------------------------------------------------------ sandbox
+
+PROBES = {
+    "solutions": "assert not os.path.exists({solutions!r})",
+    "other files": "open({secret!r})",
+    "repository": "open({repo!r} + '/lenet5/planted.py', 'w')",
+    "check source": ("import autograder.checks.ch01_input as m\n"
+                     "assert callable(m.check_read_idx) and not os.path.exists(m.__file__)"),
+    "user": "assert os.getuid() != 0",
+    "network": "import socket\nsocket.create_connection(('pypi.org', 443), timeout=3)",
+    "processes": ("pids = []\nfor _ in range(500):\n    pid = os.fork()\n    if pid == 0:\n"
+                  "        os._exit(0)\n    pids.append(pid)"),
+    "memory": "big = np.ones(10**9)",
+    "numpy": "np.allclose = lambda *a, **k: True",
+    "time": "while True:\n    pass",
+    "still alive": "print('alive')",
+}
+EXPECTED_ERRORS = {"other files": "FileNotFoundError", "repository": "OSError",
+                   "network": "OSError", "processes": "BlockingIOError",
+                   "memory": "MemoryError", "numpy": "AttributeError",
+                   "time": "CellTimeoutError"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the kernel's own user needs root")
+def test_sandbox_holds_against_a_hostile_kernel(tmp_path):
+    secret = tmp_path / "other_student" / "ch01_input.ipynb"
+    secret.parent.mkdir()
+    secret.write_text("{}")
+    values = {"solutions": str(cli.SOLUTIONS), "secret": str(secret), "repo": str(cli.REPO)}
+    nb = new_notebook(cells=[new_code_cell("import os\nimport numpy as np")] +
+                      [new_code_cell(code.format(**values)) for code in PROBES.values()])
+    nb, _ = GuardedExecute(timeout=5).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    for name, cell in zip(["imports", *PROBES], nb.cells):
+        errors = [o.ename for o in cell.outputs if o.output_type == "error"]
+        expected = EXPECTED_ERRORS.get(name)
+        if expected == "OSError":
+            assert errors and errors[0] in ("OSError", "PermissionError", "socket.gaierror",
+                                            "gaierror", "FileNotFoundError"), (name, errors)
+        else:
+            assert (expected in errors) if expected else not errors, (name, cell.outputs)
+    assert nb.cells[-1].outputs[0].text == "alive\n"
+
+
+# ----------------------------------------------------------------------------- validate
+
+def _validate(tmp_path, nb, name="ch01_input.ipynb"):
+    path = tmp_path / "ch01_input" / name
+    path.parent.mkdir(exist_ok=True)
+    if isinstance(nb, bytes):
+        path.write_bytes(nb)
+    else:
+        nbformat.write(nb, path)
+    return cli.validate(path, cell_timeout=20)
+
+
+def test_validate_runs_the_visible_tests_as_the_grader_does(tmp_path, graded_class):
+    out, _ = graded_class
+    code, text = _validate(tmp_path, lean("ch01_input"))
+    assert code == 0 and "all visible tests pass" in text
+    assert "hidden  read_idx_hidden" in text
+
+    code, text = _validate(tmp_path, replace(to_lenet_input=ZERO_PADDING)(lean("ch01_input")))
+    assert code == 1
+    failed = {line.split()[1] for line in text.splitlines() if line.strip().startswith("FAILED")}
+    assert failed == {"to_lenet_input_visible"}
+    assert "must be -0.1, not 0" in text
+    graded = {q["question"] for q in _csv(out / "questions.csv")
+              if q["student"] == "edits_tests" and float(q["score"]) == 0}
+    assert failed < graded  # the grader fails the same visible test of the same code
+
+
+def test_validate_says_what_the_grader_would_reject(tmp_path):
+    case = CORPUS["patches_allclose"]
+    code, text = _validate(tmp_path, case.make(lean("ch01_input")))
+    assert code == 1 and "would be rejected" in text and "np.allclose" in text
+    code, text = _validate(tmp_path, b"{ not json")
+    assert code == 1 and "would not be graded" in text and "invalid JSON" in text
+
+
+def test_validate_command_line(tmp_path):
+    path = tmp_path / "ch01_input" / "ch01_input.ipynb"
+    path.parent.mkdir()
+    path.write_text("")
+    assert cli.main(["validate", str(path)]) == 1
