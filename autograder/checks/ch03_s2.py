@@ -6,7 +6,7 @@ import numpy as np
 
 from lenet5.testing import check_array
 
-from .common import matches, numerical_gradient, rng
+from .common import matches, numerical_gradient, rng, unpack_gradients
 
 # Shapes (N, C, H, W) the checks try. (2, 3, 6, 6) has C == W/2, where a coefficient applied
 # along the wrong axis still broadcasts; (1, 1, 2, 2) is the smallest possible input.
@@ -123,12 +123,8 @@ def check_subsample_backward(subsample_forward, subsample_backward) -> None:
         dout = gen.standard_normal((n, c, h // 2, w // 2))
         dout_before = dout.copy()
         result = subsample_backward(dout, cache)
-        if not (isinstance(result, tuple) and len(result) == 3):
-            raise AssertionError(f"{what}: expected a triple (dx, dcoeff, dbias), got "
-                                 f"{type(result).__name__}")
-        if not np.array_equal(dout, dout_before):
-            raise AssertionError(f"{what}: your function changed its argument dout")
-        dx, dcoeff, dbias = result
+        dx, dcoeff, dbias = unpack_gradients(what, result, ("dx", "dcoeff", "dbias"), dout,
+                                             dout_before)
 
         # Expected gradients by central differences of the reference forward pass.
         ex = numerical_gradient(lambda v: reference_forward(v, coeff, bias), x.copy(), dout)

@@ -5,7 +5,7 @@ import numpy as np
 
 from lenet5.testing import check_array
 
-from .common import matches, numerical_gradient, rng
+from .common import matches, numerical_gradient, rng, unpack_gradients
 
 # Table I of the paper, written as the S2 maps that feed each C3 map (the checks' own copy,
 # typed from the paper; the students build theirs from the rule).
@@ -199,12 +199,7 @@ def check_sparse_conv_backward(sparse_conv_forward, sparse_conv_backward) -> Non
         dout = gen.standard_normal((x.shape[0], f, x.shape[2] - kh + 1, x.shape[3] - kw + 1))
         before = dout.copy()
         result = sparse_conv_backward(dout, cache)
-        if not (isinstance(result, tuple) and len(result) == 3):
-            raise AssertionError(f"{what}: expected a triple (dx, dw, db), got "
-                                 f"{type(result).__name__}")
-        if not np.array_equal(dout, before):
-            raise AssertionError(f"{what}: your function changed its argument dout")
-        dx, dw, db = result
+        dx, dw, db = unpack_gradients(what, result, ("dx", "dw", "db"), dout, before)
 
         ex = numerical_gradient(lambda v: reference_forward(v, w, b, table), x.copy(), dout)
         ew = numerical_gradient(lambda v: reference_forward(x, v, b, table), w.copy(), dout)

@@ -5,7 +5,7 @@ import numpy as np
 
 from lenet5.testing import check_array, check_int
 
-from .common import matches, numerical_gradient, rng
+from .common import matches, numerical_gradient, rng, unpack_gradients
 
 A, S = 1.7159, 2.0 / 3.0
 
@@ -114,12 +114,7 @@ def check_dense_backward(dense_forward, dense_backward) -> None:
             raise AssertionError(f"{what} raised {type(error).__name__}: {error}. The shapes: "
                                  f"dx = dout @ w.T is (N, in), dw = x.T @ dout is (in, out), "
                                  f"db = dout summed over the batch is (out,)") from None
-        if not (isinstance(result, tuple) and len(result) == 3):
-            raise AssertionError(f"{what}: expected a triple (dx, dw, db), got "
-                                 f"{type(result).__name__}")
-        if not np.array_equal(dout, dout_copy):
-            raise AssertionError(f"{what}: your function changed dout")
-        dx, dw, db = result
+        dx, dw, db = unpack_gradients(what, result, ("dx", "dw", "db"), dout, dout_copy)
         ref_dx = np.einsum("no,io->ni", dout, w)
         ref_dw = np.einsum("ni,no->io", x, dout)
         ref_db = dout.sum(axis=0)

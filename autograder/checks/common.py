@@ -35,3 +35,14 @@ def numerical_gradient(f, x, dout, eps=1e-6):
         flat[i] = old
         gflat[i] = (plus - minus) / (2 * eps)
     return grad
+
+
+def unpack_gradients(what: str, result, names: tuple[str, ...], dout, dout_before):
+    """The arrays a backward pass returned, named by ``names`` (e.g. ``("dx", "dw", "db")``);
+    fail with a message if it returned something else or changed its argument ``dout``."""
+    if not (isinstance(result, tuple) and len(result) == len(names)):
+        raise AssertionError(f"{what}: expected a tuple ({', '.join(names)}), got "
+                             f"{type(result).__name__}")
+    if not np.array_equal(dout, dout_before):
+        raise AssertionError(f"{what}: your function changed its argument dout")
+    return result
