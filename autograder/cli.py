@@ -12,165 +12,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from traitlets.config import Config, PyFileConfigLoader
-
-REPO = Path(__file__).resolve().parent.parent
-SOLUTIONS = REPO / "solutions"
-BOOK = REPO / "book"
-CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
+from autograder.course import BOOK
+from autograder.release import release
+from autograder.validation import validate
 
 
-def chapters() -> list[str]:
-    """Assignment ids: the folders of solutions/ that hold a notebook, in order."""
-    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
-
-
-def course_config(root: Path, **directories: str) -> Config:
-    """The course's nbgrader config with ``root`` and any CourseDirectory folders replaced."""
-    config = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
-    for name, value in directories.items():
-        setattr(config.CourseDirectory, name, value)
-    return config
-
-
-def _api(config: Config):
-    from nbgrader.apps import NbGraderAPI  # slow import; only the commands need it
-    from nbgrader.coursedir import CourseDirectory
-
-    # nbgrader runs the `alembic` script of its environment: make it findable even when this
-    # Python was started by its full path, without activating the virtual environment.
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    return NbGraderAPI(CourseDirectory(config=config), config=config)
-
-
-def _check(result: dict, what: str) -> None:
-    if not result.get("success"):
-        raise RuntimeError(f"{what} failed:\n{result.get('error') or result.get('log')}")
-
-
-# ----------------------------------------------------------------------------- release
-
-def execute_notebook(path: Path, timeout: int = 1200) -> nbformat.NotebookNode:
-    """Run a notebook top to bottom in its own folder; raise on the first failing cell."""
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    return nb
-
-
-def release(out: Path = BOOK, only: list[str] | None = None) -> list[Path]:
-    """Generate the student edition of each chapter into ``out/<chapter>/``.
-
-    Each solution notebook is executed first, so narrative cells carry the reference run's
-    figures and results; nbgrader then strips solutions, hidden tests and graded outputs.
-    """
-    written = []
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        api = _api(course_config(tmp, source_directory="source",
-                                 release_directory=str(out.resolve())))
-        for chapter in only or chapters():
-            for notebook in sorted((SOLUTIONS / chapter).glob("*.ipynb")):
-                target = tmp / "source" / chapter / notebook.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(execute_notebook(notebook), target)
-            _check(api.generate_assignment(chapter, force=True), f"releasing {chapter}")
-            written += sorted((out / chapter).glob("*.ipynb"))
-    return written
-
-
-# ------------------------------------------------------------------------------- grade
-
-@dataclass
-class Result:
-    student: str
-    chapter: str
-    score: float
-    max_score: float
-    status: str  # "graded", "rejected" (tampering with the grader) or "error" (not gradable)
-    reason: str = ""
-
-
-def grade(submitted: Path, out: Path, cell_timeout: int | None = None, **options) -> list[Result]:
-    """Autograde every ``submitted/<student>/<chapter>/`` folder; one Result per pair.
-
-    See ``autograder.grading.grade`` for the options (jobs, notebook_timeout, memory_mb,
-    sandbox) and what it writes to ``out``.
-    """
+def grade(submitted: Path, out: Path, cell_timeout: int | None = None, **options):
+    """Autograde every ``submitted/<student>/<chapter>/`` folder; see ``autograder.grading``."""
     from autograder.grading import grade as grade_class
 
     return grade_class(submitted, out, cell_timeout, **options)
-
-
-# ---------------------------------------------------------------------------- validate
-
-def validate(notebook: Path, cell_timeout: int | None = None,
-             sandbox: bool = True) -> tuple[int, str]:
-    """Run a student's notebook exactly as the grader does, against the student edition:
-    the same checks of the file and its structure, the same sandboxed kernel and limits;
-    only the hidden tests are missing. Returns (exit code, report)."""
-    from nbgrader.utils import determine_grade
-
-    from autograder import integrity
-    from autograder.preprocessors import GuardedExecute
-    from autograder.sandbox import first_slot
-
-    chapter = notebook.resolve().parent.name
-    releases = sorted((BOOK / chapter).glob(notebook.name)) or \
-        sorted(BOOK.glob(f"*/{notebook.name}"))
-    if not releases:
-        return 2, f"{notebook.name}: no chapter of the book has a notebook of this name"
-    release = nbformat.read(releases[0], as_version=4)
-    try:
-        nb = integrity.read_submission(notebook)
-    except integrity.Unreadable as e:
-        return 1, f"{notebook}: would not be graded: {e}"
-    nb, notes = integrity.restore_structure(nb, release)
-    lines = [f"grader's note: {n}" for n in notes]
-    found = integrity.tampering(nb, release)
-    if found:
-        return 1, "\n".join(lines + [f"would be rejected (score 0): {f}" for f in found])
-    config = course_config(REPO)
-    if cell_timeout:
-        config.Execute.timeout = cell_timeout
-    config.SandboxedKernelManager.sandbox = sandbox
-    config.SandboxedKernelManager.slot = first_slot()
-    config.SandboxedKernelManager.chapter = releases[0].parent.name
-    with tempfile.TemporaryDirectory() as tmp:
-        nb, _ = GuardedExecute(config=config).preprocess(nb, {"metadata": {"path": tmp}})
-    lines += [f"note: {e}" for e in GuardedExecute.last_events]
-    failed = 0
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if not meta.get("grade") or meta.get("solution"):
-            continue
-        score, points = determine_grade(cell)
-        errors = [f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"]
-        hidden = "BEGIN HIDDEN TESTS" in cell.source or not cell.source.strip() or \
-            all(ln.lstrip().startswith("#") for ln in cell.source.splitlines() if ln.strip())
-        if hidden:
-            lines.append(f"  hidden  {meta['grade_id']} ({points:g} points): runs when graded")
-        elif score == points:
-            lines.append(f"  passed  {meta['grade_id']} ({points:g} points)")
-        else:
-            failed += 1
-            lines.append(f"  FAILED  {meta['grade_id']} ({points:g} points): "
-                         f"{errors[-1] if errors else 'error output'}")
-    lines.append(f"{notebook}: " + (f"{failed} visible test(s) failed" if failed else
-                                    "all visible tests pass"))
-    return (1 if failed else 0), "\n".join(lines)
 
 
 # -------------------------------------------------------------------------------- main

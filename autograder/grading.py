@@ -1,7 +1,7 @@
 """Grading a class: in parallel, each kernel sandboxed, every submission a row.
 
 The parent process registers the chapters in a fresh gradebook, checks each submission
-(``autograder.integrity``: readable, released structure restored, no tampering) and stages
+(``autograder.integrity``: readable, released structure restored) and stages
 it; ``jobs`` worker processes then autograde the staged submissions at the same time, each
 running nbgrader's own autograde and feedback for one submission after another, on a
 private copy of the gradebook, with the kernel in the sandbox of its grading slot
@@ -28,7 +28,8 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 
 from autograder import integrity, report
-from autograder.cli import SOLUTIONS, Result, _api, _check, chapters, course_config
+from autograder.course import (BOOK, REPO, SOLUTIONS, Result, instructor_env, chapters, check_success as _check, course_config,
+                               nbgrader_api as _api)
 
 FOLDERS = ("autograded", "feedback", "logs", "release", "staged", "work")
 # A worker process. jsonschema, under nbformat, builds an IRI grammar when imported if
@@ -147,17 +148,14 @@ def _prepare(student: str, chapter_dir: Path, known: list[str], out: Path):
         result.reason = str(e)
         return result, None
     nb, notes = integrity.restore_structure(nb, release)
-    found = integrity.tampering(nb, release)
-    if found:
-        result.status = "rejected"
-        result.reason = "tampering with the grader: " + "; ".join(found[:3]) + \
-            (f" (and {len(found) - 3} more)" if len(found) > 3 else "")
-        return result, None
     if notes:
         nb.cells.insert(0, new_markdown_cell("**Notes of the grader on this submission**\n\n" +
                                              "\n".join(f"- {n}" for n in notes)))
     staged = out / "staged" / student / chapter
     shutil.copytree(chapter_dir, staged, ignore=shutil.ignore_patterns("*.ipynb"))
+    for released in (BOOK / chapter).iterdir():  # as released, whatever was handed in
+        if released.is_file() and released.suffix != ".ipynb":
+            shutil.copyfile(released, staged / released.name)
     nbformat.write(nb, staged / path.name)
     result.reason = "; ".join(notes)
     return result, {"student": student, "chapter": chapter, "notebook": path.stem}
@@ -180,7 +178,8 @@ class Worker:
             with self.log.open("ab") as log:
                 self.proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
                                              stdout=log, stderr=subprocess.STDOUT,
-                                             start_new_session=True)
+                                             start_new_session=True, cwd=str(REPO),
+                                             env=instructor_env())
         start, log_size = time.monotonic(), self.log.stat().st_size
         limit = task["notebook_timeout"] + 180  # start-up, feedback, and slack
         self.proc.stdin.write(f"{work}\n".encode())
@@ -236,7 +235,8 @@ def grade_one(task: dict, work: Path) -> dict:
     config.Execute.timeout = task["cell_timeout"]
     config.GuardedExecute.notebook_timeout = task["notebook_timeout"]
     config.SandboxedKernelManager.slot = task["slot"]
-    config.SandboxedKernelManager.chapter = task["chapter"]
+    config.GuardedExecute.chapter = task["chapter"]
+    config.SandboxedKernelManager.workdir = str(out / "work")
     config.SandboxedKernelManager.memory_mb = task["memory_mb"]
     config.SandboxedKernelManager.cpu_seconds = task["notebook_timeout"]
     config.SandboxedKernelManager.sandbox = task["sandbox"]
@@ -287,7 +287,7 @@ def _record(api, result: Result, task: dict, outcome: dict) -> None:
 
 
 def _record_zero(api, result: Result) -> None:
-    """A submission that could not be graded or was rejected: 0 for every question."""
+    """A submission that could not be graded: 0 for every question."""
     from nbgrader.api import Gradebook
 
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:

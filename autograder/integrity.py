@@ -1,11 +1,10 @@
-"""What a submission must be before it runs: a notebook, in the released structure, that does
-not tamper with the grader.
+"""What a submission must be before it runs: a notebook, in the released structure.
 
 ``read_submission`` rejects what is not a notebook (empty, not JSON, not nbformat 4).
 ``restore_structure`` puts the released test cells back: deleted, duplicated, moved or edited
 test cells and changed cell metadata or ids are repaired, and each repair is reported.
-``tampering`` finds the code in the student's cells that reaches into the grader (patching
-modules or the tests' helpers, frames, IPython's machinery, exec); such a submission earns 0.
+(Nothing the notebook's code does can change a score: the checks run in the judge, outside
+the student's kernel; see ``autograder.judge``.)
 """
 from __future__ import annotations
 
@@ -174,124 +173,3 @@ FORBIDDEN_ATTRIBUTES = {
 }
 DUNDERS_ALLOWED = {"__init__", "__name__", "__doc__", "__len__", "__call__", "__version__"}
 TIMING_MAGICS = {"timeit", "time", "matplotlib"}
-
-
-def _python(source: str) -> str:
-    """Cell source as plain Python: IPython magics and !shell lines become calls."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    return TransformerManager().transform_cell(source)
-
-
-def _allowed_magic(node: ast.Call) -> bool:
-    func = node.func
-    return (isinstance(func, ast.Attribute) and func.attr in ("run_line_magic", "run_cell_magic")
-            and node.args and isinstance(node.args[0], ast.Constant)
-            and node.args[0].value in TIMING_MAGICS)
-
-
-def _imported_names(tree: ast.AST) -> set[str]:
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return names
-
-
-def _assigned(target: ast.AST):
-    """The names, attributes and items that an assignment target writes (not its indices)."""
-    if isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            yield from _assigned(element)
-    elif isinstance(target, ast.Starred):
-        yield from _assigned(target.value)
-    else:
-        yield target
-
-
-def _root(node: ast.AST) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _top_level(tree: ast.AST):
-    """The nodes of a cell outside function and class bodies."""
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-                                 ast.Lambda)) or node is tree:
-            todo += ast.iter_child_nodes(node)
-
-
-def _findings(tree: ast.AST, protected: set[str]) -> list[tuple[int, str]]:
-    found = []
-    top = {id(n) for n in _top_level(tree)}
-    skip = {id(n.func.value.func) for n in ast.walk(tree) if isinstance(n, ast.Call)
-            and _allowed_magic(n) and isinstance(n.func.value, ast.Call)}
-    for node in ast.walk(tree):
-        line = getattr(node, "lineno", 0)
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) \
-                else [node.module or ""]
-            for module in modules:
-                if module.split(".")[0] in FORBIDDEN_MODULES and module not in ALLOWED_MODULES:
-                    found.append((line, f"imports {module}"))
-        elif isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
-            if id(node) not in skip:
-                found.append((line, f"uses {node.id}"))
-        elif isinstance(node, ast.Attribute):
-            if node.attr in FORBIDDEN_ATTRIBUTES or (
-                    node.attr.startswith("__") and node.attr not in DUNDERS_ALLOWED):
-                found.append((line, f"uses .{node.attr}"))
-        targets = []
-        if isinstance(node, (ast.Assign, ast.Delete)):
-            targets = node.targets
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets = [node.target]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and \
-                node.name in protected and id(node) in top:
-            found.append((line, f"redefines {node.name}, which the tests use"))
-        for target in targets:
-            for t in _assigned(target):
-                if isinstance(t, (ast.Attribute, ast.Subscript)) and _root(t) in protected:
-                    found.append((line, f"changes {ast.unparse(t)}"))
-                elif isinstance(t, ast.Name) and t.id in protected and id(node) in top:
-                    found.append((line, f"rebinds {t.id}, which the tests use"))
-    return found
-
-
-def tampering(nb: NotebookNode, release: NotebookNode) -> list[str]:
-    """Where the student's code cells reach into the grader: ["cell 'x', line 3: uses ..."].
-
-    Student code is every solution cell and every code cell that is not in the release.
-    Protected names are the imported names that the test cells use (np, check_array, ...).
-    """
-    released_sources = {c.source for c in release.cells if c.cell_type == "code"}
-    imported, used_by_tests = set(), set()
-    for cell in release.cells:
-        if cell.cell_type == "code":
-            try:
-                tree = ast.parse(_python(cell.source))
-            except SyntaxError:
-                continue
-            imported |= _imported_names(tree)
-            if _is_test(cell):
-                used_by_tests |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    protected = imported & used_by_tests
-    reasons = []
-    for index, cell in enumerate(nb.cells):
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or (not meta.get("solution") and
-                                        cell.source in released_sources):
-            continue
-        try:
-            tree = ast.parse(_python(cell.source))
-        except SyntaxError:
-            continue  # it fails when it runs, like any syntax error
-        name = meta.get("grade_id") or f"#{index + 1}"
-        for line, what in sorted(set(_findings(tree, protected))):
-            reasons.append(f"cell '{name}', line {line}: {what}")
-    return reasons

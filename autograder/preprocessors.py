@@ -1,12 +1,18 @@
 """nbgrader preprocessors of the course."""
+import json
+import select
+import socket
+import subprocess
+import sys
 import time
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer
+from nbformat.v4 import new_code_cell
 from nbgrader.utils import is_grade, is_solution
+from traitlets import Bool, Integer, Unicode
 
 
 class ClearGradedOutputs(NbGraderPreprocessor):
@@ -44,20 +50,60 @@ def error_output(ename: str, evalue: str) -> NotebookNode:
                         traceback=[f"{ename}: {evalue}"])
 
 
+def verdict_outputs(verdict: dict, points: float) -> list:
+    """A test cell's outputs made from the judge's verdict, so that nbgrader reads its score
+    from them: full points for no error, ``score * points`` as the cell's value for partial
+    credit, an error (0 points) otherwise; with what the checks printed."""
+    outputs = []
+    if verdict.get("output"):
+        outputs.append(NotebookNode(output_type="stream", name="stdout", text=verdict["output"]))
+    score = float(verdict["score"])
+    if score >= 1.0:
+        return outputs
+    if score > 0.0:
+        outputs.append(NotebookNode(output_type="stream", name="stdout",
+                                    text=f"partial credit: {verdict['message']}\n"))
+        outputs.append(NotebookNode(output_type="execute_result", execution_count=None,
+                                    metadata={}, data={"text/plain": repr(round(score * points,
+                                                                                  4))}))
+        return outputs
+    return outputs + [error_output(verdict.get("ename") or "AssertionError", verdict["message"])]
+
+
+def _knock(path: str) -> None:
+    """Connect to the judge's socket and hang up, so a judge waiting for a kernel that will
+    not come gives its verdict at once."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        try:
+            s.connect(path)
+        except OSError:
+            pass
+
+
 def cell_name(cell, index: int) -> str:
     return cell.metadata.get("nbgrader", {}).get("grade_id") or f"#{index + 1}"
 
 
 class GuardedExecute(Execute):
-    """nbgrader's Execute in the sandbox (autograder.sandbox), with what a hostile or broken
-    notebook needs: a time limit for the whole notebook, a cap on each cell's output, and a
-    kernel that dies or stays stuck after a timeout failing the cells that could not run
-    (instead of the whole submission). ``last_events`` lists what happened in the last run,
-    for the grades CSV.
+    """nbgrader's Execute in the sandbox (autograder.sandbox), with a judge outside it.
+
+    - Solution and narrative cells run in the student's kernel as usual.
+    - A test cell's checks run in the judge (``autograder.judge``), a process of the grader's:
+      the kernel runs only the cell's visible code (what the student sees) and then a relay
+      that hands the judge the notebook's answers as data. The cell's outputs, and so its
+      score, are made from the judge's verdict alone: nothing the kernel prints counts.
+    - A time limit for the whole notebook, a cap on each cell's output, and a kernel that
+      dies or stays stuck after a timeout fail the cells that could not run (instead of the
+      whole submission). ``last_events`` lists what happened in the last run, for the grades
+      CSV.
     """
 
     notebook_timeout = Integer(900, help="seconds the whole notebook may run").tag(config=True)
     max_output_bytes = Integer(100_000, help="output kept per cell (bytes)").tag(config=True)
+    chapter = Unicode("", help="the chapter graded (its tests come from solutions/)"
+                      ).tag(config=True)
+    visible_only = Bool(False, help="judge only the visible part of each test cell "
+                        "(validation by a student)").tag(config=True)
     last_events: list[str] = []
 
     def __init__(self, *args, **kwargs):
@@ -65,6 +111,7 @@ class GuardedExecute(Execute):
 
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
+        self._judge = None
 
     def preprocess(self, nb, resources=None, km=None):
         self.events, self._stopped, self._sizes = [], None, {}
@@ -73,6 +120,7 @@ class GuardedExecute(Execute):
             return super().preprocess(nb, resources, km)
         finally:
             GuardedExecute.last_events = self.events
+            self._stop_judge()
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -82,6 +130,12 @@ class GuardedExecute(Execute):
         if self._stopped:
             cell.outputs = [error_output("NotRun", f"not run: {self._stopped}")]
             return cell, resources
+        if is_grade(cell) and not is_solution(cell):
+            return self._judged(cell, resources, index), resources
+        return self._run(cell, resources, index), resources
+
+    def _run(self, cell, resources, index):
+        """Run ``cell`` in the kernel; a kernel that dies or stays busy stops the notebook."""
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -90,19 +144,84 @@ class GuardedExecute(Execute):
                 "killed, or hit a limit (memory, processes, CPU time); the cells after it "
                 "were not run"))
             self._stop(f"the kernel died in cell {cell_name(cell, index)}")
-            return cell, resources
+            return cell
         except CellTimeoutError:  # the kernel replied but its output never ended
             cell.outputs.append(error_output(
                 "CellTimeoutError", f"the cell exceeded the {self.timeout} s time limit and the "
                 "kernel stayed busy after it was interrupted; the cells after it were not run"))
             self._stop("the kernel stayed busy after it was interrupted")
-            return cell, resources
+            return cell
         if any(o.output_type == "error" and o.ename == "CellTimeoutError" for o in cell.outputs):
             self.events.append(f"cell {cell_name(cell, index)} exceeded the {self.timeout} s "
                                f"time limit")
             if not self._responds(10):
                 self._stop("the kernel stayed busy after it was interrupted")
-        return cell, resources
+        return cell
+
+    def _judged(self, cell, resources, index):
+        """A test cell: its visible code in the kernel, then the judge's verdict."""
+        from autograder.judge import HIDDEN
+
+        visible = HIDDEN.sub("", cell.source)
+        has_code = any(ln.strip() and not ln.lstrip().startswith("#")
+                       for ln in visible.splitlines())
+        if self.visible_only and not has_code:
+            return cell  # a hidden test: nothing to judge when validating
+        if has_code:
+            shown = self._run(new_code_cell(visible), resources, index)
+            self.nb.cells[index] = cell
+            timed_out = [o for o in shown.outputs if o.output_type == "error" and
+                         o.ename in ("CellTimeoutError", "DeadKernelError")]
+            if timed_out or self._stopped:
+                cell.outputs = timed_out[-1:] or shown.outputs[-1:]
+                return cell
+        verdict = self._verdict(cell, resources, index)
+        cell.outputs = verdict_outputs(verdict, float(cell.metadata.nbgrader.get("points", 0)))
+        return cell
+
+    def _verdict(self, cell_being_judged, resources, index) -> dict:
+        """Ask the judge about one test cell while the kernel runs the relay."""
+        from autograder.course import REPO, instructor_env
+
+        folder = self.km.judge_folder
+        if self._judge is None:
+            self._judge = subprocess.Popen(
+                [sys.executable, "-m", "autograder.judge", self.chapter, str(folder)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=instructor_env(), cwd=str(REPO), text=True)
+            if not self._answer(60).get("ready"):
+                self._stop_judge()
+                return {"score": 0.0, "ename": "GraderError", "output": "",
+                        "message": "the grader's judge could not start"}
+        self._judge.stdin.write(json.dumps({"cell": cell_name(cell_being_judged, index),
+                                            "timeout": self.timeout,
+                                            "visible_only": self.visible_only}) + "\n")
+        self._judge.stdin.flush()
+        path = str(folder / "socket")
+        relay = self._run(new_code_cell(
+            f"__import__('lenet5.relay', fromlist=['serve']).serve({path!r}, globals())"),
+            resources, index)
+        if any(o.output_type == "error" for o in relay.outputs):
+            _knock(path)  # the relay failed before connecting: end the judge's wait
+        self.nb.cells[index] = cell_being_judged  # nbclient put the relay's cell there
+        verdict = self._answer(15)
+        if not verdict:
+            self._stop_judge()
+            return {"score": 0.0, "ename": "GraderError", "output": "",
+                    "message": "the grader's judge did not answer for this cell"}
+        return verdict
+
+    def _answer(self, seconds: float) -> dict:
+        """The judge's next line, or {} if none comes within ``seconds``."""
+        ready, _, _ = select.select([self._judge.stdout], [], [], seconds)
+        line = self._judge.stdout.readline() if ready else ""
+        return json.loads(line) if line else {}
+
+    def _stop_judge(self) -> None:
+        if self._judge is not None:
+            self._judge.kill()
+            self._judge.wait()
+            self._judge = None
 
     def _responds(self, seconds: float) -> bool:
         """Whether the kernel answers a kernel_info request within ``seconds``."""

@@ -70,8 +70,8 @@ def write_report(out: Path, results, questions: list[dict]) -> None:
     lines = ["# Grading report", "",
              f"{len(results)} submissions: " + ", ".join(
                  f"{sum(r.status == s for r in results)} {s}"
-                 for s in ("graded", "rejected", "error")), "",
-             "| chapter | submissions | mean | median | full marks | rejected or error |",
+                 for s in ("graded", "error")), "",
+             "| chapter | submissions | mean | median | full marks | not gradable |",
              "|---|---:|---:|---:|---:|---:|"]
     for chapter, rs in sorted(by_chapter.items()):
         scores = [r.score for r in rs]

@@ -7,13 +7,14 @@ command>``; this module then, still outside the sandbox,
 - switches to the grading slot's own user id when started as root, so the process limit counts
   only this kernel's processes and the kernel owns no file of the course;
 - execs bubblewrap: new namespaces of every kind (no network, its own process tree that dies
-  with the grader), a read-only view of the system, the Python installation and the course's
-  ``lenet5/``, ``data/`` and ``autograder/`` packages, an empty writable home and /tmp in
-  memory, and nothing else: no solutions, no gradebook, no other submission.
+  with the grader), a read-only view of the system, the Python installation, the students'
+  package ``lenet5/`` and ``data/``, the files released with the chapter (read-only, in the
+  kernel's home), an empty writable home and /tmp in memory, and nothing else: no
+  ``autograder/`` (no checks), no ``reference/``, no solutions, no gradebook, no other
+  submission.
 
-The hidden checks (``autograder/checks``) are a private copy that ``autograder.kernel_guard``
-imports and then deletes when the kernel starts, before any student code runs.
-The kernel talks to the grader over Unix sockets in a folder of its own (transport ``ipc``).
+The kernel talks to the grader over Unix sockets in a folder of its own (transport ``ipc``),
+and to the grader's judge over a socket in the judge's folder, which it sees read-only.
 """
 from __future__ import annotations
 
@@ -29,8 +30,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer, Unicode
 
 REPO = Path(__file__).resolve().parent.parent
-CHECKS = REPO / "autograder" / "checks"
-GUARD = "import autograder.kernel_guard; del autograder"
+HOME = "/home/student"
 BASE_UID = 61000  # grading slot k runs its kernels as uid/gid BASE_UID + k
 
 
@@ -53,29 +53,38 @@ class SandboxedKernelManager(AsyncKernelManager):
     max_processes = Integer(256, help="processes and threads the kernel's user may have"
                             ).tag(config=True)
     cpu_seconds = Integer(900, help="CPU seconds the kernel may use in all").tag(config=True)
-    chapter = Unicode("", help="the chapter graded: only its checks are loaded").tag(config=True)
+    workdir = Unicode("", help="folder for the kernels' folders (default: the system's "
+                      "temporary folder); a batch removes it when it ends").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._home = Path(tempfile.mkdtemp(prefix="lenet5-kernel-"))
+        self._home = Path(tempfile.mkdtemp(prefix="lenet5-kernel-", dir=self.workdir or None))
         os.chmod(self._home, 0o755)
         self.transport, self.ip = "ipc", str(self._home / "sockets" / "k")
         (self._home / "sockets").mkdir()
-        shutil.copytree(CHECKS, self._home / "checks",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        self.judge_folder.mkdir(mode=0o755)
+        self._files_from = None
         if os.geteuid() == 0:
             uid = BASE_UID + self.slot
-            for path in (self._home / "sockets", self._home / "checks",
-                         *(self._home / "checks").iterdir()):
-                os.chown(path, uid, uid)
+            os.chown(self._home / "sockets", uid, uid)
+
+    @property
+    def judge_folder(self) -> Path:
+        """Where the judge listens and puts the files it hands the kernel (read-only there)."""
+        return self._home / "judge"
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._files_from = kw.get("cwd")  # the chapter folder: its files go in the sandbox
+        return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
-        cmd = super().format_kernel_cmd(list(extra_arguments or []) +
-                                        [f"--IPKernelApp.exec_lines={GUARD}"])
-        return [sys.executable, "-m", "autograder.sandbox",
+        cmd = super().format_kernel_cmd(extra_arguments)
+        # Run as a script: the launcher needs no package path, and passes none to the kernel.
+        return [sys.executable, str(Path(__file__).resolve()),
                 "--home", str(self._home), "--slot", str(self.slot),
                 "--memory-mb", str(self.memory_mb), "--max-processes", str(self.max_processes),
-                "--cpu-seconds", str(self.cpu_seconds), "--chapter", self.chapter] + \
+                "--cpu-seconds", str(self.cpu_seconds)] + \
+               (["--files-from", str(self._files_from)] if self._files_from else []) + \
                ([] if self.sandbox else ["--no-bwrap"]) + ["--"] + cmd
 
     async def _async_interrupt_kernel(self):
@@ -92,7 +101,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             shutil.rmtree(self._home, ignore_errors=True)
 
 
-def _bwrap(home: Path, cmd: list[str], uid: int | None, chapter: str) -> list[str]:
+def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None) -> list[str]:
     """The bubblewrap command line around ``cmd``; see the module docstring.
 
     As root, bubblewrap sets the sandbox up with its own privileges and ``setpriv`` then
@@ -103,21 +112,20 @@ def _bwrap(home: Path, cmd: list[str], uid: int | None, chapter: str) -> list[st
     args = ["bwrap", *namespaces, "--die-with-parent", "--new-session",
             "--tmpfs", "/", "--dev", "/dev", "--proc", "/proc",
             "--perms", "1777", "--size", str(512 << 20), "--tmpfs", "/tmp",
-            "--perms", "0777", "--size", str(64 << 20), "--tmpfs", "/home/student",
-            "--chdir", "/home/student",
-            "--clearenv", "--setenv", "HOME", "/home/student",
+            "--perms", "0777", "--size", str(64 << 20), "--tmpfs", HOME,
+            "--chdir", HOME,
+            "--clearenv", "--setenv", "HOME", HOME,
             "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
             "--setenv", "LANG", "C.UTF-8", "--setenv", "MPLBACKEND", "agg",
             "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
             "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
             "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "OMP_NUM_THREADS", "1",
-            "--setenv", "MKL_NUM_THREADS", "1", "--setenv", "LENET5_SANDBOX", "1",
-            "--setenv", "LENET5_CHAPTER", chapter]
+            "--setenv", "MKL_NUM_THREADS", "1", "--setenv", "LENET5_SANDBOX", "1"]
     for link in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink(f"/{link}"):
             args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
     readable = [Path(p) for p in ("/usr", "/etc", sys.prefix, sys.base_prefix)] + \
-        [REPO / "lenet5", REPO / "data", REPO / "autograder"]
+        [REPO / "lenet5", REPO / "data", home / "judge"]
     made = {Path("/"), Path("/tmp")}
     for path in [p for p in readable if p.exists()] + [home]:
         for parent in reversed(path.parents):  # traversable by the kernel's user
@@ -126,8 +134,11 @@ def _bwrap(home: Path, cmd: list[str], uid: int | None, chapter: str) -> list[st
                 made.add(parent)
         args += ["--ro-bind", str(path), str(path)] if path != home else \
             ["--perms", "0755", "--dir", str(home)]
-    args += ["--bind", str(home / "sockets"), str(home / "sockets"),
-             "--bind", str(home / "checks"), str(CHECKS), "--"]
+    args += ["--bind", str(home / "sockets"), str(home / "sockets")]
+    for path in sorted(files_from.iterdir()) if files_from else []:
+        if path.is_file() and path.suffix != ".ipynb":  # e.g. previous_chapters.py
+            args += ["--ro-bind", str(path), f"{HOME}/{path.name}"]
+    args.append("--")
     if uid is not None:
         args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--"]
@@ -142,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-mb", type=int, default=4096)
     parser.add_argument("--max-processes", type=int, default=256)
     parser.add_argument("--cpu-seconds", type=int, default=900)
-    parser.add_argument("--chapter", default="")
+    parser.add_argument("--files-from", type=Path, default=None)
     parser.add_argument("--no-bwrap", action="store_true")
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -168,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
             os.setgid(uid)
             os.setuid(uid)
         os.execv(cmd[0], cmd)
-    os.execvp("bwrap", _bwrap(args.home, cmd, uid, args.chapter))
+    os.execvp("bwrap", _bwrap(args.home, cmd, uid, args.files_from))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import cli
+from autograder import course as cli
 
 
 def _blank(source: str) -> str:

@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from lenet5 import model
+from reference import model
 from lenet5.data import load_mnist
 
 try:

@@ -2,7 +2,8 @@
 
 Nothing here downloads anything. Every MNIST file is checked against its SHA-256 sum after
 decompression, so a truncated or swapped file is reported by name instead of yielding
-silently wrong pixels.
+silently wrong pixels; a verified file's layout is then known, so no IDX parsing happens
+here (reading any IDX file is chapter 1's exercise).
 """
 from __future__ import annotations
 
@@ -26,45 +27,14 @@ MNIST_SHA256 = {
 
 _SPLIT_PREFIX = {"train": "train", "test": "t10k"}
 
-# IDX type byte -> element type (big-endian on disk).
-_IDX_DTYPES = {
-    0x08: np.dtype(">u1"),
-    0x09: np.dtype(">i1"),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
+# The layout of each shipped file, known once its checksum is verified: the header's length
+# in bytes and the shape of the uint8 array after it (chapter 1 reads any IDX file properly).
+_LAYOUT = {"images-idx3": (16, (28, 28)), "labels-idx1": (8, ())}
+_COUNT = {"train": 60_000, "test": 10_000}
 
 
 class DataError(ValueError):
     """A data file is missing, corrupt or not what it claims to be."""
-
-
-def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
-    """Decode the bytes of one uncompressed IDX file into an array in native byte order.
-
-    Layout: two zero bytes, a type byte, a byte giving the number of dimensions d, then d
-    big-endian uint32 sizes, then the elements, big-endian, row-major.
-    """
-    if len(raw) < 4:
-        raise DataError(f"{name}: {len(raw)} bytes is too short for an IDX header (4 bytes)")
-    if raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{name}: bad magic number: an IDX file starts with two zero bytes, "
-                        f"this one with {raw[:2].hex()} (is it still gzip-compressed?)")
-    if raw[2] not in _IDX_DTYPES:
-        raise DataError(f"{name}: unknown IDX element type 0x{raw[2]:02x}")
-    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{name}: header promises {ndim} dimensions but the file ends first")
-    shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) != expected:
-        raise DataError(f"{name}: header says shape {shape} ({expected} bytes in all), "
-                        f"but the file has {len(raw)} bytes")
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))
 
 
 def _read_verified(path: Path, expected_sha256: str) -> bytes:
@@ -98,10 +68,10 @@ def load_mnist(split: str = "train", data_dir: Path | str | None = None
     for kind in ("images-idx3", "labels-idx1"):
         stem = f"{_SPLIT_PREFIX[split]}-{kind}-ubyte"
         raw = _read_verified(folder / f"{stem}.gz", MNIST_SHA256[stem])
-        arrays.append(parse_idx(raw, stem))
+        header, shape = _LAYOUT[kind]
+        arrays.append(np.frombuffer(raw, dtype=np.uint8, offset=header)
+                      .reshape(_COUNT[split], *shape).copy())
     images, labels = arrays
-    if len(images) != len(labels):
-        raise DataError(f"{split}: {len(images)} images but {len(labels)} labels")
     return images, labels
 
 
@@ -117,3 +87,45 @@ def rbf_bitmaps() -> np.ndarray:
     if allchars.shape != (96, 12, 7):
         raise DataError(f"rbf_fig3_bitmaps.npy has shape {allchars.shape}, expected (96, 12, 7)")
     return allchars[ord("0") - 32: ord("9") - 32 + 1].astype(np.float64)
+
+
+#: The trained weights the book ships (written by scripts/train_lenet5.py).
+WEIGHTS_PATH = DATA_DIR / "weights" / "lenet5.npz"
+
+
+def load_weights(with_meta: bool = False):
+    """The shipped trained LeNet-5 weights: a dict of float32 arrays (numbers, no code).
+
+    Keys and shapes: ``C1_w (6, 1, 5, 5)``, ``C1_b (6,)``, ``S2_coeff (6,)``, ``S2_bias (6,)``,
+    ``C3_w (16, 6, 5, 5)`` (zero where Table I has no connection), ``C3_b (16,)``,
+    ``S4_coeff (16,)``, ``S4_bias (16,)``, ``C5_w (120, 16, 5, 5)``, ``C5_b (120,)``,
+    ``F6_w (120, 84)``, ``F6_b (84,)``. With ``with_meta``, also the training run's metadata.
+    """
+    import json
+
+    if not WEIGHTS_PATH.exists():
+        raise DataError(f"{WEIGHTS_PATH} is missing: the repository ships it")
+    with np.load(WEIGHTS_PATH, allow_pickle=False) as f:
+        params = {k: f[k] for k in f.files if k != "meta"}
+        meta = json.loads(str(f["meta"])) if "meta" in f.files else {}
+    return (params, meta) if with_meta else params
+
+
+#: Activations of the trained network for the test digits the book shows
+#: (written by scripts/make_activations.py).
+ACTIVATIONS_PATH = DATA_DIR / "activations" / "trained_activations.npz"
+
+
+def load_activations() -> dict:
+    """What the trained network computes for the book's example digits, as arrays.
+
+    ``index (16,)``: which test images (0-15); ``label (16,)``; then one float32 array per
+    layer for those digits: ``input (16, 1, 32, 32)``, ``C1 (16, 6, 28, 28)``,
+    ``S2 (16, 6, 14, 14)``, ``C3 (16, 16, 10, 10)``, ``S4 (16, 16, 5, 5)``, ``C5 (16, 120)``,
+    ``F6 (16, 84)``, ``penalties (16, 10)``; and for the whole test set ``test_F6 (10000, 84)``
+    and ``test_penalties (10000, 10)``.
+    """
+    if not ACTIVATIONS_PATH.exists():
+        raise DataError(f"{ACTIVATIONS_PATH} is missing: the repository ships it")
+    with np.load(ACTIVATIONS_PATH, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}

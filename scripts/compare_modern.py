@@ -8,11 +8,11 @@ the same order (one random permutation from ``--seed``, kept for every pass, as 
 presents its patterns), in mini-batches of the same size, for the same number of passes, and
 are scored on the same 10,000 test images after every pass.  Each keeps its own recipe:
 
-* LeNet-5 (``lenet5.model``): 32x32 input scaled to -0.1 .. 1.175, scaled tanh, trainable
+* LeNet-5 (``reference.model``): 32x32 input scaled to -0.1 .. 1.175, scaled tanh, trainable
   subsampling, sparse C3, fixed RBF output, eq. 9 loss, SDLM with the paper's schedule of eta
   (passes 1, 2, ...), exactly as the shipped weights were trained (``model.RECIPE``: the
   mini-batch size, the factors on eta, j) except for the number of passes;
-* the modern variant (``lenet5.modern``): 28x28 input scaled to 0 .. 1, ReLU, max pooling,
+* the modern variant (``reference.modern``): 28x28 input scaled to 0 .. 1, ReLU, max pooling,
   dense conv2, softmax with cross-entropy, Adam (learning rate 0.001).
 
 The passes of the two models alternate (LeNet-5 pass 1, modern pass 1, LeNet-5 pass 2, ...)
@@ -38,7 +38,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from lenet5 import model, modern  # noqa: E402
+from reference import model, modern  # noqa: E402
 from lenet5.data import DATA_DIR, load_mnist  # noqa: E402
 
 OUT = DATA_DIR / "results" / "modern_vs_lenet5.json"

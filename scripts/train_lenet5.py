@@ -5,12 +5,12 @@
 Full 60,000 MNIST training images, no distortions; the paper's SDLM optimiser (diagonal
 Gauss-Newton Hessian re-estimated on 500 patterns before each pass, mu = 0.02) with its
 20-pass learning-rate schedule and the eq. 9 (MAP) loss, in the mini-batch form of
-``lenet5.model.RECIPE`` (what differs from the paper: see the docstring of lenet5/model.py).
+``reference.model.RECIPE`` (what differs from the paper: see the docstring of reference/model.py).
 After every pass it prints the mean training loss, the training and test error and the
 training seconds so far (wall-clock and CPU; evaluation excluded), and at the end it writes
 
 * ``data/weights/lenet5.npz``: the parameters plus metadata (passes, seconds, test error,
-  seed, settings), read by ``lenet5.model.load_trained()``;
+  seed, settings), read by ``lenet5.data.load_weights()`` and ``reference.model.load_trained()``;
 * ``data/weights/lenet5_training_log.json``: the settings, then per pass (lists indexed
   like ``passes``) eta, mean training loss, train/test error, wall-clock and CPU seconds
   (plotted in chapter 9).
@@ -34,7 +34,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from lenet5 import model  # noqa: E402
+from reference import model  # noqa: E402
 from lenet5.data import load_mnist  # noqa: E402
 
 

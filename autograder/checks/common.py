@@ -8,6 +8,15 @@ from lenet5.testing import check_array
 RNG_SEED = 1998
 
 
+class Partial(AssertionError):
+    """Raised by a check whose parts passed in part: ``fraction`` of the cell's points are
+    earned, and the message says which parts failed."""
+
+    def __init__(self, fraction: float, message: str):
+        super().__init__(message)
+        self.fraction = max(0.0, min(1.0, float(fraction)))
+
+
 def rng() -> np.random.Generator:
     """The checks' random numbers: the same for every student."""
     return np.random.default_rng(RNG_SEED)

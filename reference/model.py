@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .data import DATA_DIR, rbf_bitmaps
+from lenet5.data import WEIGHTS_PATH, rbf_bitmaps
 
 # ----------------------------------------------------------------------------- constants
 
@@ -81,7 +81,6 @@ RECIPE = {"batch_size": 16, "rate_scale": 2.0, "first_pass_scale": 0.25, "loss":
 HESSIAN_PATTERNS = 500
 
 #: Where the shipped trained weights live.
-WEIGHTS_PATH = DATA_DIR / "weights" / "lenet5.npz"
 
 # Table I: which S2 maps (rows) feed each C3 map (columns).
 _C3_INPUTS = [(0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),

@@ -1,6 +1,6 @@
 """The layers of chapters 2-8, one forward/backward pair each, for chapter 9 to assemble.
 
-A short float64 reference, written for reading rather than speed (``lenet5.model`` is the
+A short float64 reference, written for reading rather than speed (``reference.model`` is the
 fast version of the whole network).  Every function is batch-first, like the exercises:
 images and maps ``(N, C, H, W)``, conv weights ``(F, C, kh, kw)``, dense weights
 ``(in, out)``.  ``*_forward`` returns ``(out, cache)``; ``*_backward(dout, cache)`` returns
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .model import C3_TABLE, rbf_centres
+from reference.model import C3_TABLE, rbf_centres
 
 __all__ = ["squash_forward", "squash_backward", "conv_forward", "conv_backward",
            "subsample_forward", "subsample_backward", "sparse_conv_forward",

@@ -1,0 +1,253 @@
+"""The judge: runs a chapter's test cells outside the student's kernel and decides their scores.
+
+One judge process serves one notebook being graded (``python -m autograder.judge CHAPTER
+FOLDER``). For each test cell the grader writes a line of JSON on its stdin, ``{"cell":
+grade_id, "timeout": seconds, "visible_only": bool}`` (once the judge has said it is ready,
+listening at ``FOLDER/socket``), then makes the student's kernel run
+``lenet5.relay.serve(FOLDER/socket, globals())``. The judge accepts that connection, runs the
+cell's source *as the instructor wrote it* (``solutions/``, hidden lines included) in its own
+namespace, and writes one line of JSON on stdout, the verdict: ``{"score": fraction of the
+cell's points, "message": why points were lost, "output": what the checks printed}``.
+
+The cell's namespace holds the import statements of the chapter's narrative cells (run here:
+``numpy``, ``lenet5.testing``, ``previous_chapters`` as released...) and, from the kernel, only
+the chapter's *answers*: the names its solution cells define. Those arrive as plain data;
+functions arrive as references, and calling one sends its arguments to the kernel and brings
+the result back as data (``lenet5.relay``). Expected values never enter the kernel, and
+nothing the kernel sends is run or trusted here. Files the checks create (``tempfile``) go to
+FOLDER, which the sandbox shows to the kernel read-only.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import json
+import os
+import re
+import socket
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import SOLUTIONS
+from lenet5 import relay
+
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+SOCKET_NAME = "socket"
+
+
+class Timeout(Exception):
+    """The student's code ran past the cell's time limit."""
+
+
+class Chapter:
+    """What the judge needs of a chapter's source notebook."""
+
+    def __init__(self, chapter: str):
+        (path,) = sorted((SOLUTIONS / chapter).glob("*.ipynb"))
+        nb = nbformat.read(path, as_version=4)
+        self.name, self.tests, self.answers, imports = chapter, {}, set(), []
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            tree = ast.parse(_python(cell.source))
+            if meta.get("solution"):
+                self.answers |= _defined(tree)
+            elif meta.get("grade"):
+                self.tests[meta["grade_id"]] = cell.source
+            else:
+                imports += [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        self.imports = compile(ast.Module(body=imports, type_ignores=[]),
+                               f"<imports of {chapter}>", "exec")
+
+    def namespace(self) -> dict:
+        """A fresh namespace with the chapter's imports run in it."""
+        from autograder.release import previous_chapters
+
+        if "previous_chapters" not in sys.modules:
+            module = types.ModuleType("previous_chapters")
+            exec(compile(previous_chapters(self.name) or "", "previous_chapters.py", "exec"),
+                 module.__dict__)
+            sys.modules["previous_chapters"] = module
+        ns = {"__name__": "__judge__"}
+        exec(self.imports, ns)
+        return ns
+
+    def needs(self, source: str) -> list[str]:
+        """The answers a test cell's source uses."""
+        return sorted(_free_names(ast.parse(_python(source))) & self.answers)
+
+
+def _python(source: str) -> str:
+    """Source without IPython's magics and shell escapes (lines that start with % or !)."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+
+
+def _defined(tree: ast.Module) -> set[str]:
+    """Names bound at the top level of a cell."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        else:
+            names |= {n.id for n in ast.walk(node)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+def _free_names(tree: ast.Module) -> set[str]:
+    """Names a cell reads that it does not bind itself (an over-approximation is harmless:
+    only answers are fetched)."""
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
+              isinstance(n.ctx, ast.Load)}
+    return loaded - _defined(tree) - set(dir(builtins))
+
+
+def unknown_names(chapter: Chapter, grade_id: str) -> set[str]:
+    """Names a test cell reads that are neither imported by the notebook nor answers: a test
+    cell that needs one depends on the kernel's narrative state, which the judge cannot use."""
+    ns = chapter.namespace()
+    return _free_names(ast.parse(_python(chapter.tests[grade_id]))) - chapter.answers - set(ns)
+
+
+class Judge:
+    """Judges the test cells of one notebook; see the module docstring."""
+
+    def __init__(self, chapter: str, folder: Path):
+        self.chapter, self.folder = Chapter(chapter), Path(folder)
+        tempfile.tempdir = str(self.folder)  # files the checks make, readable by the kernel
+        path = str(self.folder / SOCKET_NAME)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        os.chmod(path, 0o666)
+        self.listener.listen(1)
+
+    def judge(self, grade_id: str, timeout: float, visible_only: bool = False) -> dict:
+        source = self.chapter.tests.get(grade_id)
+        if source is None:
+            return {"score": 0.0, "ename": "GraderError", "output": "",
+                    "message": f"the grader has no test cell {grade_id!r}"}
+        if visible_only:
+            source = HIDDEN.sub("", source)
+        # The kernel is interrupted at the cell's time limit; the judge waits a little longer,
+        # so that it hears of the interrupt rather than guessing.
+        deadline = time.monotonic() + timeout + 5
+        self.listener.settimeout(timeout + 5)
+        output = io.StringIO()
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return {"score": 0.0, "ename": "KernelStopped", "output": "", "message": (
+                "the notebook's kernel did not answer the grader (was it stopped, or did "
+                "the notebook replace Python's import machinery?)")}
+        peer = _TimedPeer(conn, deadline)
+        try:
+            ns = self.chapter.namespace()
+        except Exception as error:  # noqa: BLE001 - the course's fault, not the student's
+            conn.close()
+            return {"score": 0.0, "ename": "GraderError", "output": "", "message": (
+                f"the grader could not prepare this chapter's checks ({type(error).__name__}: "
+                f"{error}); tell your instructor")}
+        try:
+            ns.update(peer.get(self.chapter.needs(source)))
+            with contextlib.redirect_stdout(output):
+                exec(compile(_python(source), f"<test cell {grade_id}>", "exec"), ns)
+            verdict = {"score": 1.0, "ename": "", "message": ""}
+        except Exception as error:  # noqa: BLE001 - every failure is a verdict
+            verdict = _verdict(error, timeout)
+        finally:
+            with contextlib.suppress(OSError, relay.ProtocolError):
+                conn.settimeout(2)
+                relay.send_message(conn, {"op": "done"}, [])
+            conn.close()
+        return {**verdict, "output": output.getvalue()[-20_000:]}
+
+
+def _verdict(error: Exception, timeout: float) -> dict:
+    """The verdict of a cell whose code raised ``error``: the fraction of its points earned,
+    and the error a student reads (``ename``: ``message``)."""
+    from autograder.checks.common import Partial
+
+    def lost(ename, message, score=0.0):
+        return {"score": score, "ename": ename, "message": message}
+
+    if isinstance(error, Partial):
+        return lost("PartialCredit", str(error), error.fraction)
+    if isinstance(error, Timeout):
+        return lost("TimeoutError", f"your code ran past this cell's time limit of "
+                                    f"{timeout:g} s and was stopped")
+    if isinstance(error, relay.Closed):
+        return lost("KernelStopped", "the notebook's kernel stopped answering the grader (it "
+                                     "was interrupted, exited or died)")
+    if isinstance(error, relay.ProtocolError):
+        return lost("GraderError", f"the notebook sent the grader something it cannot read: "
+                                   f"{error}")
+    if getattr(error, "raised_by", None):
+        return lost(error.raised_by, f"{error} (raised by your code)")
+    if isinstance(error, AssertionError):
+        return lost("AssertionError", str(error) or "a check failed")
+    if isinstance(error, NameError):
+        return lost("NameError", f"{error}: define it in your notebook (did a cell fail "
+                                 f"before it?)")
+    return lost(type(error).__name__, f"{error} (in the check, with what your code returned)")
+
+
+class _TimedPeer(relay.Peer):
+    """The judge's side of the connection: every wait ends at the cell's deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        super().__init__(sock)
+        self.deadline = deadline
+
+    def wait(self):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise Timeout()
+        self.sock.settimeout(left)
+        try:
+            return super().wait()
+        except socket.timeout:
+            raise Timeout() from None
+        except KeyboardInterrupt:  # the kernel was interrupted at its time limit
+            raise Timeout() from None
+
+    @staticmethod
+    def exception(header: dict) -> BaseException:
+        if header.get("type") == "KeyboardInterrupt":
+            return Timeout()
+        return relay.Peer.exception(header)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the grader: one JSON command per line on stdin, one verdict per line on stdout."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    chapter, folder = (argv or sys.argv[1:])[:2]
+    judge = Judge(chapter, Path(folder))
+    verdicts = sys.stdout
+    sys.stdout = sys.stderr  # what else prints goes to the grader's log
+    verdicts.write(json.dumps({"ready": True}) + "\n")  # listening: the kernel may connect
+    verdicts.flush()
+    for line in sys.stdin:
+        command = json.loads(line)
+        verdict = judge.judge(command["cell"], float(command["timeout"]),
+                              bool(command.get("visible_only")))
+        verdicts.write(json.dumps(verdict) + "\n")
+        verdicts.flush()
+
+
+if __name__ == "__main__":
+    main()

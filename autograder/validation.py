@@ -1,0 +1,66 @@
+"""``python -m autograder validate NOTEBOOK``: run a student's notebook as the grader does."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import BOOK, REPO, course_config
+
+
+def validate(notebook: Path, cell_timeout: int | None = None,
+             sandbox: bool = True) -> tuple[int, str]:
+    """Run a student's notebook exactly as the grader does, against the student edition:
+    the same checks of the file and its structure, the same sandboxed kernel, limits and
+    judge; only the hidden tests are left out. Returns (exit code, report)."""
+    from nbgrader.utils import determine_grade
+
+    from autograder import integrity
+    from autograder.preprocessors import GuardedExecute
+    from autograder.sandbox import first_slot
+
+    chapter = notebook.resolve().parent.name
+    releases = sorted((BOOK / chapter).glob(notebook.name)) or \
+        sorted(BOOK.glob(f"*/{notebook.name}"))
+    if not releases:
+        return 2, f"{notebook.name}: no chapter of the book has a notebook of this name"
+    release = nbformat.read(releases[0], as_version=4)
+    try:
+        nb = integrity.read_submission(notebook)
+    except integrity.Unreadable as e:
+        return 1, f"{notebook}: would not be graded: {e}"
+    nb, notes = integrity.restore_structure(nb, release)
+    lines = [f"grader's note: {n}" for n in notes]
+    config = course_config(REPO)
+    if cell_timeout:
+        config.Execute.timeout = cell_timeout
+    config.SandboxedKernelManager.sandbox = sandbox
+    config.SandboxedKernelManager.slot = first_slot()
+    config.GuardedExecute.chapter = releases[0].parent.name
+    config.GuardedExecute.visible_only = True
+    with tempfile.TemporaryDirectory() as tmp:
+        config.SandboxedKernelManager.workdir = tmp
+        nb, _ = GuardedExecute(config=config).preprocess(
+            nb, {"metadata": {"path": str(releases[0].parent)}})
+    lines += [f"note: {e}" for e in GuardedExecute.last_events]
+    failed = 0
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade") or meta.get("solution"):
+            continue
+        score, points = determine_grade(cell)
+        errors = [f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"]
+        hidden = "BEGIN HIDDEN TESTS" in cell.source or not cell.source.strip() or \
+            all(ln.lstrip().startswith("#") for ln in cell.source.splitlines() if ln.strip())
+        if hidden:
+            lines.append(f"  hidden  {meta['grade_id']} ({points:g} points): runs when graded")
+        elif score == points:
+            lines.append(f"  passed  {meta['grade_id']} ({points:g} points)")
+        else:
+            failed += 1
+            lines.append(f"  FAILED  {meta['grade_id']} ({points:g} points): "
+                         f"{errors[-1] if errors else 'error output'}")
+    lines.append(f"{notebook}: " + (f"{failed} visible test(s) failed" if failed else
+                                    "all visible tests pass"))
+    return (1 if failed else 0), "\n".join(lines)
