@@ -13,8 +13,11 @@ command>``; this module then, still outside the sandbox,
   ``autograder/`` (no checks), no ``reference/``, no solutions, no gradebook, no other
   submission.
 
-The kernel talks to the grader over Unix sockets in a folder of its own (transport ``ipc``),
-and to the grader's judge over a socket in the judge's folder, which it sees read-only.
+Every place the kernel can write is a size-limited tmpfs of the sandbox's own (home, /tmp,
+and ``/kernel``, where it makes its ipc sockets; the grader reaches those through
+``/proc/<pid>/root``), so nothing it writes lands on the host's disk, and all of it goes
+with the sandbox. It talks to the grader's judge over a socket in the judge's folder, which
+it sees read-only.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import argparse
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +35,7 @@ from traitlets import Bool, Integer, Unicode
 
 REPO = Path(__file__).resolve().parent.parent
 HOME = "/home/student"
+KERNEL_SOCKETS = "/kernel"  # inside the sandbox: where the kernel's ipc sockets are made
 BASE_UID = 61000  # grading slot k runs its kernels as uid/gid BASE_UID + k
 
 
@@ -60,13 +65,18 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self._home = Path(tempfile.mkdtemp(prefix="lenet5-kernel-", dir=self.workdir or None))
         os.chmod(self._home, 0o755)
-        self.transport, self.ip = "ipc", str(self._home / "sockets" / "k")
-        (self._home / "sockets").mkdir()
         self.judge_folder.mkdir(mode=0o755)
         self._files_from = None
-        if os.geteuid() == 0:
-            uid = BASE_UID + self.slot
-            os.chown(self._home / "sockets", uid, uid)
+        self.transport = "ipc"
+        if self.sandbox:
+            # The kernel makes its sockets in a small tmpfs of the sandbox's own; the grader
+            # reaches them through /proc/<pid>/root once the sandbox has started.
+            self.ip = f"{KERNEL_SOCKETS}/k"
+        else:
+            self.ip = str(self._home / "sockets" / "k")
+            (self._home / "sockets").mkdir()
+            if os.geteuid() == 0:
+                os.chown(self._home / "sockets", BASE_UID + self.slot, BASE_UID + self.slot)
 
     @property
     def judge_folder(self) -> Path:
@@ -75,6 +85,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         self._files_from = kw.get("cwd")  # the chapter folder: its files go in the sandbox
+        kw.setdefault("stdout", subprocess.DEVNULL)  # the kernel's start-up banner
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
@@ -95,13 +106,34 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     interrupt_kernel = _async_interrupt_kernel
 
+    async def _async_post_start_kernel(self, **kw):
+        if self.sandbox:
+            self.ip = f"/proc/{await self._sandbox_pid()}/root{KERNEL_SOCKETS}/k"
+        return await super()._async_post_start_kernel(**kw)
+
+    async def _sandbox_pid(self, seconds: float = 30) -> int:
+        """The host's pid of the sandbox's first process, which bubblewrap reports."""
+        import asyncio
+        import json
+
+        info = self._home / "bwrap.json"
+        for _ in range(int(seconds / 0.02)):
+            try:
+                return int(json.loads(info.read_text())["child-pid"])
+            except (OSError, ValueError, KeyError):
+                if self.provisioner and await self.provisioner.poll() is not None:
+                    break  # the launcher or bubblewrap failed
+                await asyncio.sleep(0.02)
+        raise RuntimeError("the kernel's sandbox did not start (see the grader's log)")
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
         if not restart:
             shutil.rmtree(self._home, ignore_errors=True)
 
 
-def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None) -> list[str]:
+def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None,
+           info_fd: int) -> list[str]:
     """The bubblewrap command line around ``cmd``; see the module docstring.
 
     As root, bubblewrap sets the sandbox up with its own privileges and ``setpriv`` then
@@ -110,9 +142,11 @@ def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None)
     namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                   "--unshare-cgroup-try"] if uid is not None else ["--unshare-all"]
     args = ["bwrap", *namespaces, "--die-with-parent", "--new-session",
+            "--info-fd", str(info_fd),
             "--tmpfs", "/", "--dev", "/dev", "--proc", "/proc",
             "--perms", "1777", "--size", str(512 << 20), "--tmpfs", "/tmp",
             "--perms", "0777", "--size", str(64 << 20), "--tmpfs", HOME,
+            "--perms", "0777", "--size", str(1 << 20), "--tmpfs", KERNEL_SOCKETS,
             "--chdir", HOME,
             "--clearenv", "--setenv", "HOME", HOME,
             "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
@@ -134,7 +168,7 @@ def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None)
                 made.add(parent)
         args += ["--ro-bind", str(path), str(path)] if path != home else \
             ["--perms", "0755", "--dir", str(home)]
-    args += ["--bind", str(home / "sockets"), str(home / "sockets")]
+    args += ["--ro-bind", str(home / "connection.json"), str(home / "connection.json")]
     for path in sorted(files_from.iterdir()) if files_from else []:
         if path.is_file() and path.suffix != ".ipynb":  # e.g. previous_chapters.py
             args += ["--ro-bind", str(path), f"{HOME}/{path.name}"]
@@ -161,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # The connection file (with the session key) is the grader's and private: the kernel
     # gets a copy of its own.
-    copy = args.home / "sockets" / "connection.json"
+    copy = args.home / "connection.json"
     shutil.copyfile(cmd[cmd.index("-f") + 1], copy)
     cmd[cmd.index("-f") + 1] = str(copy)
     limits = {resource.RLIMIT_AS: args.memory_mb << 20, resource.RLIMIT_CPU: args.cpu_seconds,
@@ -179,7 +213,9 @@ def main(argv: list[str] | None = None) -> None:
             os.setgid(uid)
             os.setuid(uid)
         os.execv(cmd[0], cmd)
-    os.execvp("bwrap", _bwrap(args.home, cmd, uid, args.files_from))
+    info = os.open(args.home / "bwrap.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.set_inheritable(info, True)  # bubblewrap writes the sandbox's pid there
+    os.execvp("bwrap", _bwrap(args.home, cmd, uid, args.files_from, info))
 
 
 if __name__ == "__main__":

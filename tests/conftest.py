@@ -6,7 +6,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import cli
+from autograder import course as cli
+from autograder.cli import grade
+from autograder.release import release
 
 CHAPTERS = cli.chapters()
 
@@ -35,7 +37,7 @@ def submit(submitted: Path, student: str, chapter: str, source: Path,
 def released(tmp_path_factory) -> Path:
     """The student edition generated afresh from solutions/ (this executes every solution)."""
     out = tmp_path_factory.mktemp("release")
-    cli.release(out)
+    release(out)
     return out
 
 
@@ -57,7 +59,7 @@ def graded_class(tmp_path_factory) -> tuple[Path, dict]:
     (submitted / "stray" / "ch01_input" / "ch01_input.ipynb").write_text("{ not json")
     submit_corpus(submitted)
     out = tmp_path_factory.mktemp("grading")
-    results = cli.grade(submitted, out, cell_timeout=20)
+    results = grade(submitted, out, cell_timeout=20)
     return out, {(r.student, r.chapter): r for r in results}
 
 

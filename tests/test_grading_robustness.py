@@ -11,9 +11,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import cli
+from autograder import course as cli
+from autograder.cli import main as cli_main
+from autograder.validation import validate
 from autograder.preprocessors import GuardedExecute
-from corpus import CORPUS, lean, replace
+from corpus import CORPUS, blank, lean, replace
 from faulty_ch01_input import ZERO_PADDING
 
 
@@ -32,10 +34,15 @@ def test_corpus_submission_earns_its_grade_with_its_reason(graded_class, student
     out, results = graded_class
     case = CORPUS[student]
     r = results[student, case.chapter]
-    assert (r.status, r.score) == (case.status, case.score), r.reason
+    expected = {"full": r.max_score, "zero": 0}.get(case.expect)
+    if case.expect == "twin":
+        expected = results[f"{student}__twin", case.chapter].score
+    assert (r.status, r.score) == (case.status, expected), r.reason
     assert case.reason in r.reason
     page = _feedback(out, student, case.chapter)
     assert html.escape(case.feedback, quote=False) in page or case.feedback in page
+    if case.absent:
+        assert case.absent not in page and html.escape(case.absent) not in page
     if case.status != "graded":
         assert html.escape(r.reason) in page
 
@@ -62,7 +69,7 @@ def test_report_has_every_chapter_and_the_plot(graded_class):
     report = (out / "report.md").read_text()
     for chapter in {r.chapter for r in results.values() if r.max_score}:
         assert f"| {chapter} |" in report
-    assert "read_idx_hidden" in report and "patches_allclose" in report
+    assert "read_idx_hidden" in report and "duplicates_a_test" in report
     assert (out / "score_distribution.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -70,7 +77,7 @@ def test_no_feedback_page_shows_hidden_test_code(graded_class):
     out, _ = graded_class
     pages = list((out / "feedback").rglob("*.html"))
     assert len(pages) >= len(CORPUS)
-    for page in pages:  # (a rejected page may quote the student's own import of the checks)
+    for page in pages:
         text = page.read_text()
         assert "HIDDEN TESTS" not in text and "import check_" not in text, page
         assert "def check_" not in text and "check_array(what" not in text, page
@@ -84,36 +91,70 @@ def test_megabytes_of_output_are_not_kept(graded_class):
 
 # ------------------------------------------------------------------------------ sandbox
 
+FILL = """
+import itertools
+written = 0
+try:
+    for k in itertools.count():
+        with open("PLACE/fill%d" % k, "wb") as f:
+            for _ in range(64):
+                f.write(b"x" * (1 << 20))
+                written += 1
+finally:
+    print(written, "MB written")
+"""
 PROBES = {
     "solutions": "assert not os.path.exists({solutions!r})",
     "other files": "open({secret!r})",
     "repository": "open({repo!r} + '/lenet5/planted.py', 'w')",
-    "check source": ("import autograder.checks.ch01_input as m\n"
-                     "assert callable(m.check_read_idx) and not os.path.exists(m.__file__)"),
+    "grader": "import autograder",
+    "reference model": "import reference",
+    "judge's folder": "import glob\nopen(glob.glob({kernels!r} + '/*/judge')[0] + '/x', 'w')",
     "user": "assert os.getuid() != 0",
     "network": "import socket\nsocket.create_connection(('pypi.org', 443), timeout=3)",
     "processes": ("pids = []\nfor _ in range(500):\n    pid = os.fork()\n    if pid == 0:\n"
                   "        os._exit(0)\n    pids.append(pid)"),
     "memory": "big = np.ones(10**9)",
-    "numpy": "np.allclose = lambda *a, **k: True",
+    "fills /tmp": FILL.replace("PLACE", "/tmp"),
+    "fills home": FILL.replace("PLACE", "."),
+    "fills the sockets' folder": FILL.replace("PLACE", "/kernel"),
     "time": "while True:\n    pass",
     "still alive": "print('alive')",
 }
 EXPECTED_ERRORS = {"other files": "FileNotFoundError", "repository": "OSError",
-                   "network": "OSError", "processes": "BlockingIOError",
-                   "memory": "MemoryError", "numpy": "AttributeError",
-                   "time": "CellTimeoutError"}
+                   "grader": "ModuleNotFoundError", "reference model": "ModuleNotFoundError",
+                   "judge's folder": "OSError", "network": "OSError",
+                   "processes": "BlockingIOError", "memory": "MemoryError",
+                   "fills /tmp": "OSError", "fills home": "OSError",
+                   "fills the sockets' folder": "OSError", "time": "CellTimeoutError"}
+
+
+def _size(folder) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the kernel's own user needs root")
 def test_sandbox_holds_against_a_hostile_kernel(tmp_path):
+    import shutil
+    import tempfile
+
+    from traitlets.config import Config
+
     secret = tmp_path / "other_student" / "ch01_input.ipynb"
     secret.parent.mkdir()
     secret.write_text("{}")
-    values = {"solutions": str(cli.SOLUTIONS), "secret": str(secret), "repo": str(cli.REPO)}
+    kernels = tmp_path / "kernels"
+    kernels.mkdir()
+    host_tmp = set(os.listdir(tempfile.gettempdir()))
+    free = shutil.disk_usage(tempfile.gettempdir()).free
+    values = {"solutions": str(cli.SOLUTIONS), "secret": str(secret), "repo": str(cli.REPO),
+              "kernels": str(kernels)}
     nb = new_notebook(cells=[new_code_cell("import os\nimport numpy as np")] +
                       [new_code_cell(code.format(**values)) for code in PROBES.values()])
-    nb, _ = GuardedExecute(timeout=5).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    config = Config()
+    config.SandboxedKernelManager.workdir = str(kernels)
+    nb, _ = GuardedExecute(timeout=5, config=config).preprocess(
+        nb, {"metadata": {"path": str(tmp_path)}})
     for name, cell in zip(["imports", *PROBES], nb.cells):
         errors = [o.ename for o in cell.outputs if o.output_type == "error"]
         expected = EXPECTED_ERRORS.get(name)
@@ -123,6 +164,12 @@ def test_sandbox_holds_against_a_hostile_kernel(tmp_path):
         else:
             assert (expected in errors) if expected else not errors, (name, cell.outputs)
     assert nb.cells[-1].outputs[0].text == "alive\n"
+    # Everything the kernel wrote went with its sandbox: the host kept nothing of it.
+    assert _size(kernels) < 1 << 20 and not list(kernels.iterdir())
+    assert not list(tmp_path.glob("**/fill*"))
+    assert not [p for p in set(os.listdir(tempfile.gettempdir())) - host_tmp
+                if p.startswith("lenet5-kernel-")]
+    assert shutil.disk_usage(tempfile.gettempdir()).free > free - (256 << 20)  # 577 MB tried
 
 
 # ----------------------------------------------------------------------------- validate
@@ -134,7 +181,7 @@ def _validate(tmp_path, nb, name="ch01_input.ipynb"):
         path.write_bytes(nb)
     else:
         nbformat.write(nb, path)
-    return cli.validate(path, cell_timeout=20)
+    return validate(path, cell_timeout=20)
 
 
 def test_validate_runs_the_visible_tests_as_the_grader_does(tmp_path, graded_class):
@@ -153,10 +200,10 @@ def test_validate_runs_the_visible_tests_as_the_grader_does(tmp_path, graded_cla
     assert failed < graded  # the grader fails the same visible test of the same code
 
 
-def test_validate_says_what_the_grader_would_reject(tmp_path):
-    case = CORPUS["patches_allclose"]
-    code, text = _validate(tmp_path, case.make(lean("ch01_input")))
-    assert code == 1 and "would be rejected" in text and "np.allclose" in text
+def test_validate_judges_outside_the_notebook(tmp_path):
+    case = CORPUS["aliased_sys"]  # rebinds the visible checks' helpers in the kernel
+    code, text = _validate(tmp_path, case.make(blank("ch01_input")))
+    assert code == 1 and "FAILED  to_lenet_input_visible" in text
     code, text = _validate(tmp_path, b"{ not json")
     assert code == 1 and "would not be graded" in text and "invalid JSON" in text
 
@@ -165,4 +212,4 @@ def test_validate_command_line(tmp_path):
     path = tmp_path / "ch01_input" / "ch01_input.ipynb"
     path.parent.mkdir()
     path.write_text("")
-    assert cli.main(["validate", str(path)]) == 1
+    assert cli_main(["validate", str(path)]) == 1
