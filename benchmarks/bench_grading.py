@@ -1,6 +1,6 @@
 """Grade a generated class twice and print submissions per minute, ours and plain nbgrader's.
 
-    python benchmarks/bench_grading.py [--students 40] [--chapters ch01_input ...] [--jobs N]
+    python -m benchmarks.bench_grading [--students 40] [--chapters ch01_input ...] [--jobs N]
 
 The class: every student hands in every chapter, a mix of correct (the solution), partly wrong
 (one exercise left as released), blank (every exercise as released) and broken (the kernel exits in

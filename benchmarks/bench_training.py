@@ -1,7 +1,7 @@
 """Training throughput of the NumPy reference LeNet-5 versus PyTorch eager on this CPU.
 
-    python benchmarks/bench_training.py                  # numpy only if torch is missing
-    /tmp/venv-bench/bin/python benchmarks/bench_training.py --time-to-accuracy
+    python -m benchmarks.bench_training                  # numpy only if torch is missing
+    /tmp/venv-bench/bin/python -m benchmarks.bench_training --time-to-accuracy
 
 Both sides train the *same* network on the same MNIST images: Table-I sparse C3 (PyTorch: a
 dense conv whose weight is multiplied by the 0/1 mask in every forward pass), trainable 2x2

@@ -43,7 +43,7 @@ What differs from the paper in the shipped recipe (``RECIPE``, ``fit``), and why
   patterns, so pass 1 runs at a lower rate, after which h_kk is realistic;
 * j of eq. 9, which the paper does not give, is ``MAP_J``.
 
-The shipped weights (``load_trained``; ``python scripts/train_lenet5.py``, seed 0, 20 passes
+The shipped weights (``load_trained``; ``python -m scripts.train_lenet5``, seed 0, 20 passes
 without distortions) reach 0.81% test error and 0.345% training error (paper: 0.95% and
 0.35%); the test error is at or below 1.0% from pass 8 on.  The run takes about 4 minutes of
 CPU time on one core of the book's 2.5 GHz Xeon.
@@ -241,7 +241,7 @@ def load_params(path, with_meta: bool = False):
 def load_trained(with_meta: bool = False):
     """The shipped trained weights ``data/weights/lenet5.npz`` (see scripts/train_lenet5.py)."""
     if not WEIGHTS_PATH.exists():
-        raise FileNotFoundError(f"{WEIGHTS_PATH} is missing; run scripts/train_lenet5.py")
+        raise FileNotFoundError(f"{WEIGHTS_PATH} is missing; run python -m scripts.train_lenet5")
     return load_params(WEIGHTS_PATH, with_meta=with_meta)
 
 

@@ -1,7 +1,7 @@
 """Train LeNet-5 (as published) and the modern Keras-style variant with the same budget.
 
-    python scripts/compare_modern.py                  # writes data/results/modern_vs_lenet5.json
-    python scripts/compare_modern.py --passes 2 --train-size 60000 --seed 0
+    python -m scripts.compare_modern                  # writes data/results/modern_vs_lenet5.json
+    python -m scripts.compare_modern --passes 2 --train-size 60000 --seed 0
 
 Both models see the same training images (the first ``--train-size`` of MNIST's 60,000), in
 the same order (one random permutation from ``--seed``, kept for every pass, as the paper

@@ -1,6 +1,6 @@
 """Train the reference LeNet-5 from scratch and write the shipped weights.
 
-    python scripts/train_lenet5.py            # ~20 passes; writes data/weights/lenet5.npz
+    python -m scripts.train_lenet5            # ~20 passes; writes data/weights/lenet5.npz
 
 Full 60,000 MNIST training images, no distortions; the paper's SDLM optimiser (diagonal
 Gauss-Newton Hessian re-estimated on 500 patterns before each pass, mu = 0.02) with its
