@@ -149,5 +149,5 @@ def summary(results) -> str:
                      f"{r.status}{': ' + r.reason if r.reason else ''}")
     graded = sum(r.status == "graded" for r in results)
     lines.append(f"{len(results)} submissions, {graded} graded, {len(results) - graded} "
-                 f"rejected or with errors")
+                 f"not gradable")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import course as cli
+from autograder.cli import grade
 
 
 def _blank(source: str) -> str:
@@ -71,7 +72,8 @@ def plain_nbgrader(submitted: Path, root: Path, chapters: list[str], timeout: in
     root.mkdir(parents=True)  # nbgrader reads nbgrader_config.py from its working folder
     (root / "nbgrader_config.py").write_text(PLAIN_CONFIG.format(
         root=str(root), source=str(cli.SOLUTIONS), submitted=str(submitted), timeout=timeout))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**cli.instructor_env(),  # its kernels run the hidden checks themselves
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     nbgrader = [sys.executable, "-m", "nbgrader"]
     for chapter in chapters:
         subprocess.run(nbgrader + ["generate_assignment", chapter, "--force"], cwd=root,
@@ -99,7 +101,7 @@ def main() -> None:
         print(f"{n} submissions: {args.students} students x {len(chapters)} chapters; "
               f"{os.cpu_count()} cores")
         start = time.perf_counter()
-        results = cli.grade(tmp / "submitted", tmp / "ours", args.cell_timeout, jobs=args.jobs)
+        results = grade(tmp / "submitted", tmp / "ours", args.cell_timeout, jobs=args.jobs)
         ours = time.perf_counter() - start
         assert len(results) == n
         plain = plain_nbgrader(tmp / "submitted", tmp / "plain", chapters, args.cell_timeout)

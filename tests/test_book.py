@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder import cli
+from autograder import course as cli
 from test_release import LEAKS
 
 REPO = cli.REPO

@@ -27,7 +27,7 @@ from urllib.parse import urldefrag, urlparse
 
 import pytest
 
-from autograder import cli
+from autograder import course as cli
 import test_book
 from test_book import toc_files
 

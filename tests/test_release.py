@@ -4,7 +4,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder import cli
+from autograder import course as cli
 from conftest import CHAPTERS, notebook_of
 
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "autograder.checks")
@@ -24,6 +24,13 @@ def test_book_is_in_sync_with_solutions(released, chapter):
     committed = nbformat.read(notebook_of(cli.BOOK, chapter), as_version=4)
     assert _shape(committed) == _shape(fresh), (
         f"book/{chapter} is stale: run `python -m autograder release {chapter}` and commit")
+    files = {p.name: p.read_bytes() for p in (released / chapter).iterdir() if p.is_file()}
+    committed_files = {p.name: p.read_bytes() for p in (cli.BOOK / chapter).iterdir()
+                       if p.is_file()}
+    notebook = notebook_of(released, chapter).name
+    files.pop(notebook), committed_files.pop(notebook)
+    assert files == committed_files, (  # previous_chapters.py and any other released file
+        f"book/{chapter}'s files are stale: run `python -m autograder release {chapter}`")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
