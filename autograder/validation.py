@@ -20,18 +20,23 @@ def validate(notebook: Path, cell_timeout: int | None = None,
     from autograder.preprocessors import GuardedExecute
     from autograder.sandbox import first_slot
 
-    chapter = notebook.resolve().parent.name
-    releases = sorted((BOOK / chapter).glob(notebook.name)) or \
-        sorted(BOOK.glob(f"*/{notebook.name}"))
-    if not releases:
-        return 2, f"{notebook.name}: no chapter of the book has a notebook of this name"
-    release = nbformat.read(releases[0], as_version=4)
     try:
         nb = integrity.read_submission(notebook)
     except integrity.Unreadable as e:
         return 1, f"{notebook}: would not be graded: {e}"
+    released = _release_of(notebook, nb)
+    if released is None:
+        return 2, (f"{notebook.name}: no chapter of the book has a notebook of this name or "
+                   f"with these exercises")
+    lines = []
+    if released.name != notebook.name:
+        lines.append(f"grader's note: this is {released.parent.name}'s notebook under another "
+                     f"name: rename it {released.name} before you submit, or it will not be "
+                     f"found")
+    releases = [released]
+    release = nbformat.read(released, as_version=4)
     nb, notes = integrity.restore_structure(nb, release)
-    lines = [f"grader's note: {n}" for n in notes]
+    lines += [f"grader's note: {n}" for n in notes]
     config = course_config(REPO)
     if cell_timeout:
         config.Execute.timeout = cell_timeout
@@ -64,3 +69,19 @@ def validate(notebook: Path, cell_timeout: int | None = None,
     lines.append(f"{notebook}: " + (f"{failed} visible test(s) failed" if failed else
                                     "all visible tests pass"))
     return (1 if failed else 0), "\n".join(lines)
+
+
+def _release_of(notebook: Path, nb) -> Path | None:
+    """The released notebook that ``notebook`` is a copy of: by name, else (a renamed copy,
+    such as ``ch01_input-Copy1.ipynb``) by the nbgrader ids of its exercises."""
+    by_name = sorted((BOOK / notebook.resolve().parent.name).glob(notebook.name)) or \
+        sorted(BOOK.glob(f"*/{notebook.name}"))
+    if by_name:
+        return by_name[0]
+    ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
+    for path in sorted(BOOK.glob("*/*.ipynb")):
+        released = nbformat.read(path, as_version=4)
+        if ids and ids & {c.metadata.get("nbgrader", {}).get("grade_id")
+                          for c in released.cells}:
+            return path
+    return None

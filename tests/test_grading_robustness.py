@@ -200,6 +200,12 @@ def test_validate_runs_the_visible_tests_as_the_grader_does(tmp_path, graded_cla
     assert failed < graded  # the grader fails the same visible test of the same code
 
 
+def test_validate_finds_a_renamed_notebook_and_says_to_rename_it(tmp_path):
+    code, text = _validate(tmp_path, lean("ch01_input"), name="ch01_input-Copy1.ipynb")
+    assert code == 0 and "rename it ch01_input.ipynb" in text, text
+    assert "Ctrl-C" not in text  # only results, no kernel banner
+
+
 def test_validate_judges_outside_the_notebook(tmp_path):
     case = CORPUS["aliased_sys"]  # rebinds the visible checks' helpers in the kernel
     code, text = _validate(tmp_path, case.make(blank("ch01_input")))
