@@ -21,7 +21,7 @@ from autograder.course import (BOOK, SOLUTIONS, chapters, check_success, course_
                                instructor_env, nbgrader_api)
 
 PREVIOUS = "previous_chapters.py"
-_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
+_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", re.M)
 
 
 def previous_chapters(chapter: str) -> str | None:

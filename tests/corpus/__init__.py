@@ -27,7 +27,7 @@ from nbformat.v4 import new_code_cell
 
 from autograder import course as cli
 
-from faulty_ch01_input import LITTLE_ENDIAN, ZERO_PADDING
+from faulty_ch01_input import DECODE_LITTLE_ENDIAN, ZERO_PADDING
 
 
 @dataclass
@@ -346,10 +346,10 @@ CORPUS = {
     "no_cells": Case(CH1, lambda nb: nbformat.writes(nbformat.v4.new_notebook()).encode(),
                      "zero", status="error", reason="has no cells"),
     # changed structure: the released tests are put back; no point is won by it
-    "deletes_failing_tests": Case(CH1, then(replace(read_idx=LITTLE_ENDIAN),
-                                            delete("read_idx_visible", "read_idx_hidden")),
-                                  "twin", replace(read_idx=LITTLE_ENDIAN),
-                                  reason="test cell 'read_idx_hidden' was deleted"),
+    "deletes_failing_tests": Case(CH1, then(replace(decode_idx=DECODE_LITTLE_ENDIAN),
+                                            delete("decode_idx_visible", "decode_idx_hidden")),
+                                  "twin", replace(decode_idx=DECODE_LITTLE_ENDIAN),
+                                  reason="test cell 'decode_idx_hidden' was deleted"),
     "duplicates_a_test": Case(CH1, duplicate("to_lenet_input_hidden"), "full",
                               reason="cell 'to_lenet_input_hidden' is duplicated"),
     "moves_tests_first": Case(CH1, move_to_top("to_lenet_input_visible", "read_idx_hidden"),
