@@ -4,7 +4,7 @@ One judge process serves one notebook being graded (``python -m autograder.judge
 FOLDER``). For each test cell the grader writes a line of JSON on its stdin, ``{"cell":
 grade_id, "timeout": seconds, "visible_only": bool}`` (once the judge has said it is ready,
 listening at ``FOLDER/socket``), then makes the student's kernel run
-``lenet5.relay.serve(FOLDER/socket, globals())``. The judge accepts that connection, runs the
+``lenet5.relay.serve(FOLDER/socket, globals(), token)``. The judge accepts that connection, runs the
 cell's source *as the instructor wrote it* (``solutions/``, hidden lines included) in its own
 namespace, and writes one line of JSON on stdout, the verdict: ``{"score": fraction of the
 cell's points, "message": why points were lost, "output": what the checks printed}``.
@@ -134,7 +134,29 @@ class Judge:
         os.chmod(path, 0o666)
         self.listener.listen(1)
 
-    def judge(self, grade_id: str, timeout: float, visible_only: bool = False) -> dict:
+    def _connection(self, token: str, deadline: float) -> socket.socket | None:
+        """The relay's connection for the cell named ``token``; None if the grader says the
+        relay failed (``abort``) or none comes in time. Other connections are dropped."""
+        while True:
+            self.listener.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return None
+            try:
+                conn.settimeout(max(0.01, min(5.0, deadline - time.monotonic())))
+                header, _ = relay.recv_message(conn)
+            except (OSError, relay.ProtocolError):
+                header = {}
+            if header.get("token") == token and header.get("op") in ("hello", "abort"):
+                if header["op"] == "hello":
+                    return conn
+                conn.close()
+                return None
+            conn.close()
+
+    def judge(self, grade_id: str, timeout: float, token: str = "",
+              visible_only: bool = False) -> dict:
         source = self.chapter.tests.get(grade_id)
         if source is None:
             return {"score": 0.0, "ename": "GraderError", "output": "",
@@ -144,11 +166,9 @@ class Judge:
         # The kernel is interrupted at the cell's time limit; the judge waits a little longer,
         # so that it hears of the interrupt rather than guessing.
         deadline = time.monotonic() + timeout + 5
-        self.listener.settimeout(timeout + 5)
         output = io.StringIO()
-        try:
-            conn, _ = self.listener.accept()
-        except OSError:
+        conn = self._connection(token, deadline)
+        if conn is None:
             return {"score": 0.0, "ename": "KernelStopped", "output": "", "message": (
                 "the notebook's kernel did not answer the grader (was it stopped, or did "
                 "the notebook replace Python's import machinery?)")}
@@ -188,7 +208,7 @@ def _verdict(error: Exception, timeout: float) -> dict:
     if isinstance(error, Timeout):
         return lost("TimeoutError", f"your code ran past this cell's time limit of "
                                     f"{timeout:g} s and was stopped")
-    if isinstance(error, relay.Closed):
+    if isinstance(error, (relay.Closed, OSError)):
         return lost("KernelStopped", "the notebook's kernel stopped answering the grader (it "
                                      "was interrupted, exited or died)")
     if isinstance(error, relay.ProtocolError):
@@ -244,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     for line in sys.stdin:
         command = json.loads(line)
         verdict = judge.judge(command["cell"], float(command["timeout"]),
-                              bool(command.get("visible_only")))
+                              str(command.get("token", "")), bool(command.get("visible_only")))
         verdicts.write(json.dumps(verdict) + "\n")
         verdicts.flush()
 

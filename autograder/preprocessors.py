@@ -1,5 +1,6 @@
 """nbgrader preprocessors of the course."""
 import json
+import secrets
 import select
 import socket
 import subprocess
@@ -70,12 +71,15 @@ def verdict_outputs(verdict: dict, points: float) -> list:
     return outputs + [error_output(verdict.get("ename") or "AssertionError", verdict["message"])]
 
 
-def _knock(path: str) -> None:
-    """Connect to the judge's socket and hang up, so a judge waiting for a kernel that will
-    not come gives its verdict at once."""
+def _abort(path: str, token: str) -> None:
+    """Tell a judge still waiting for this cell's relay that it will not come."""
+    from lenet5.relay import send_message
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         try:
+            s.settimeout(2)
             s.connect(path)
+            send_message(s, {"op": "abort", "token": token}, [])
         except OSError:
             pass
 
@@ -193,22 +197,28 @@ class GuardedExecute(Execute):
                 self._stop_judge()
                 return {"score": 0.0, "ename": "GraderError", "output": "",
                         "message": "the grader's judge could not start"}
+        token = secrets.token_hex(8)  # names this cell's relay: a stale one is not heard
         self._judge.stdin.write(json.dumps({"cell": cell_name(cell_being_judged, index),
-                                            "timeout": self.timeout,
+                                            "timeout": self.timeout, "token": token,
                                             "visible_only": self.visible_only}) + "\n")
         self._judge.stdin.flush()
         path = str(folder / "socket")
         relay = self._run(new_code_cell(
-            f"__import__('lenet5.relay', fromlist=['serve']).serve({path!r}, globals())"),
+            f"__import__('lenet5.relay', fromlist=['serve']).serve({path!r}, globals(), "
+            f"{token!r})"),
             resources, index)
-        if any(o.output_type == "error" for o in relay.outputs):
-            _knock(path)  # the relay failed before connecting: end the judge's wait
+        failed = [o for o in relay.outputs if o.output_type == "error"]
+        if failed:
+            _abort(path, token)  # if the relay never connected, the judge need not wait
         self.nb.cells[index] = cell_being_judged  # nbclient put the relay's cell there
         verdict = self._answer(15)
         if not verdict:
             self._stop_judge()
-            return {"score": 0.0, "ename": "GraderError", "output": "",
-                    "message": "the grader's judge did not answer for this cell"}
+            verdict = {"score": 0.0, "ename": "GraderError", "output": "",
+                       "message": "the grader's judge did not answer for this cell"}
+        if failed and verdict["ename"] in ("KernelStopped", "GraderError"):
+            verdict["message"] = (f"your notebook could not hand its answers to the grader: "
+                                  f"{failed[-1].ename}: {failed[-1].evalue}")
         return verdict
 
     def _answer(self, seconds: float) -> dict:

@@ -132,6 +132,16 @@ class SandboxedKernelManager(AsyncKernelManager):
             shutil.rmtree(self._home, ignore_errors=True)
 
 
+def _course_files() -> list[Path]:
+    """What the kernel may read of the course: the students' package ``lenet5`` where this
+    Python imports it from (an editable install: the repository's folder), and its data."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("lenet5")
+    package = Path(spec.origin).resolve().parent if spec and spec.origin else REPO / "lenet5"
+    return [package, Path(os.environ.get("LENET5_DATA", package.parent / "data")).resolve()]
+
+
 def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None,
            info_fd: int) -> list[str]:
     """The bubblewrap command line around ``cmd``; see the module docstring.
@@ -154,12 +164,13 @@ def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None,
             "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
             "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
             "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "OMP_NUM_THREADS", "1",
-            "--setenv", "MKL_NUM_THREADS", "1", "--setenv", "LENET5_SANDBOX", "1"]
+            "--setenv", "MKL_NUM_THREADS", "1", "--setenv", "LENET5_SANDBOX", "1",
+            "--setenv", "LENET5_DATA", str(_course_files()[1])]
     for link in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink(f"/{link}"):
             args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
     readable = [Path(p) for p in ("/usr", "/etc", sys.prefix, sys.base_prefix)] + \
-        [REPO / "lenet5", REPO / "data", home / "judge"]
+        [*_course_files(), home / "judge"]
     made = {Path("/"), Path("/tmp")}
     for path in [p for p in readable if p.exists()] + [home]:
         for parent in reversed(path.parents):  # traversable by the kernel's user

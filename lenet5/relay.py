@@ -309,13 +309,14 @@ class Peer:
 
 # ----------------------------------------------------------------------- kernel side
 
-def serve(path: str, namespace: dict) -> None:
+def serve(path: str, namespace: dict, token: str) -> None:
     """Answer the judge at ``path`` with the values and functions of ``namespace`` until it
-    says it is done (run by the grader in the student's kernel)."""
+    says it is done (run by the grader in the student's kernel; ``token`` names the cell)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
     peer = Peer(sock)
     try:
+        send_message(sock, {"op": "hello", "token": token}, [])
         while True:
             header, blobs = recv_message(sock)
             op = header.get("op")

@@ -1,13 +1,117 @@
 """Hidden checks of chapter 3: the trainable subsampling layer S2 (sum of 2x2 blocks,
-times one coefficient per map, plus one bias per map; the squashing function is separate)."""
+times one coefficient per map, plus one bias per map; the squashing function is separate),
+and the counts of a subsampling layer."""
 from __future__ import annotations
 
 import numpy as np
 
-from lenet5.testing import check_array
+from lenet5.testing import check_array, check_int
 
 from .common import matches, numerical_gradient, rng, unpack_gradients
 
+# ------------------------------------------------------------------ counts
+
+def reference_counts(maps: int, in_side: int, window: int = 2) -> tuple[int, int]:
+    """(trainable parameters, connections) of a subsampling layer (paper, p. 7)."""
+    side = in_side // window
+    return 2 * maps, maps * side * side * (window * window + 1)
+
+
+# Wrong S2 counts that come from a known slip, and what to say about them.
+_S2_PARAMS_SLIPS = {
+    6: "S2 has one trainable coefficient AND one trainable bias per map",
+    2: "Each of the 6 maps has its own coefficient and bias",
+    2 * 6 * 14 * 14: "The coefficient and the bias are shared by all 14x14 units of a map: "
+                     "count them once per map, not once per unit",
+    4 * 6: "The four inputs of a block share the map's single coefficient: S2 has no weight "
+           "per input",
+    5 * 6: "The four inputs of a block share the map's single coefficient (no weight per "
+           "input); with the bias that makes two parameters per map",
+}
+_S2_CONNECTIONS_SLIPS = {
+    6 * 14 * 14 * 4: "Every unit has its 4 inputs plus its bias: the bias counts as a "
+                     "connection (an input that is always 1)",
+    6 * 14 * 14: "Count every connection of a unit: its 4 inputs plus its bias",
+    6 * 14 * 14 * 2: "Count every connection of a unit: its 4 inputs plus its bias, not its "
+                     "2 parameters",
+    14 * 14 * 5: "That is one map: S2 has 6",
+    6 * 28 * 28 * 5: "S2 has 14x14 units per map (one per 2x2 block), not 28x28",
+    6 * 28 * 28 * 4: "S2 has 14x14 units per map (one per 2x2 block), not 28x28, and each "
+                     "unit has 4 inputs plus its bias",
+}
+
+# (maps, in_side, window) the function is tried on: S2 and layers that LeNet-5 does not have
+# (S4's sizes are left to chapter 5, whose exercise they are).
+_COUNT_CASES = [(6, 28, 2), (3, 8, 2), (1, 2, 2), (10, 12, 3), (4, 20, 4), (2, 9, 3)]
+
+
+def _is_int(value) -> bool:
+    return type(value) in (int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                           np.uint32, np.uint64)
+
+
+def _diagnose_counts(got, maps, in_side, window) -> str:
+    """Why ``got`` differs from the right counts of a subsampling layer, when a slip shows."""
+    side = in_side // window
+    params, connections = reference_counts(maps, in_side, window)
+    g_params, g_conn = got
+    if g_params != params:
+        if g_params == maps:
+            return "one coefficient AND one bias per map"
+        if g_params == 2 * maps * side * side:
+            return "the coefficient and the bias are shared by all units of a map: count " \
+                   "them once per map"
+        return "a subsampling map has two trainable parameters, whatever its size"
+    if g_conn == maps * side * side * window * window:
+        return "every unit has its window*window inputs plus its bias (the bias counts as " \
+               "a connection)"
+    if g_conn == maps * (in_side // 2) ** 2 * 5 and window != 2:
+        return "your function ignores the argument window: a map has (in_side / window)**2 " \
+               "units, each with window*window inputs plus its bias"
+    if g_conn == maps * side * side * 5 and window != 2:
+        return "a unit has window*window inputs, not always 4: use the argument window"
+    if g_conn == maps * (in_side // 2) ** 2 * (window * window + 1) and window != 2:
+        return "a map has (in_side / window)**2 units: divide by the argument window, not by 2"
+    if g_conn == maps * in_side * in_side * (window * window + 1):
+        return "a map has (in_side / window)**2 units, one per block, not in_side**2"
+    return "every unit of every map counts its window*window inputs plus its bias"
+
+
+def check_s2_counts(s2_params, s2_connections, subsample_counts) -> None:
+    """s2_params, s2_connections (12 and 5,880) and subsample_counts(maps, in_side, window)
+    on other sizes, so that the numbers come from the arithmetic."""
+    for name, value, expected, slips in (
+            ("s2_params", s2_params, 12, _S2_PARAMS_SLIPS),
+            ("s2_connections", s2_connections, 5_880, _S2_CONNECTIONS_SLIPS)):
+        hint = slips.get(int(value)) if _is_int(value) else None
+        check_int(name, value, expected, hint=hint)
+    for maps, in_side, window in _COUNT_CASES:
+        call = f"subsample_counts({maps}, {in_side}, window={window})"
+        got = subsample_counts(maps, in_side, window)
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise AssertionError(f"{call}: expected a pair (parameters, connections), got "
+                                 f"{type(got).__name__}")
+        if not all(_is_int(v) for v in got):
+            raise AssertionError(f"{call}: expected two integers, got "
+                                 f"({type(got[0]).__name__}, {type(got[1]).__name__})")
+        expected = reference_counts(maps, in_side, window)
+        if tuple(int(v) for v in got) != expected:
+            raise AssertionError(f"{call}: expected {expected}, got "
+                                 f"({int(got[0])}, {int(got[1])}): "
+                                 + _diagnose_counts(got, maps, in_side, window))
+    # The default window is 2, as in S2.
+    try:
+        got = subsample_counts(3, 8)
+    except TypeError as err:
+        raise AssertionError(f"subsample_counts(3, 8) raised TypeError ({err}): keep the "
+                             f"signature subsample_counts(maps, in_side, window=2)") from None
+    if not (isinstance(got, tuple) and len(got) == 2) or \
+            tuple(int(v) for v in got) != reference_counts(3, 8):
+        raise AssertionError("subsample_counts(3, 8): the default window must be 2 (S2's "
+                             "2x2 blocks)")
+
+
+# ------------------------------------------------------------------ layer
 # Shapes (N, C, H, W) the checks try. (2, 3, 6, 6) has C == W/2, where a coefficient applied
 # along the wrong axis still broadcasts; (1, 1, 2, 2) is the smallest possible input.
 SHAPES = [(2, 3, 6, 6), (2, 6, 28, 28), (3, 16, 10, 10), (1, 1, 2, 2), (4, 2, 4, 8), (1, 5, 12, 6)]
@@ -119,7 +223,12 @@ def check_subsample_backward(subsample_forward, subsample_backward) -> None:
         x, coeff, bias = _case(gen, shape)
         n, c, h, w = shape
         what = f"subsample_backward for x of shape {shape}"
-        _, cache = subsample_forward(x.copy(), coeff.copy(), bias.copy())
+        try:
+            out, cache = subsample_forward(x.copy(), coeff.copy(), bias.copy())
+        except Exception as err:  # noqa: BLE001 - the backward pass needs a cache
+            raise AssertionError(f"{what}: your subsample_forward, which makes the cache, "
+                                 f"failed on this shape ({type(err).__name__}: {err}); fix "
+                                 f"it first") from None
         dout = gen.standard_normal((n, c, h // 2, w // 2))
         dout_before = dout.copy()
         result = subsample_backward(dout, cache)
@@ -130,6 +239,14 @@ def check_subsample_backward(subsample_forward, subsample_backward) -> None:
         ex = numerical_gradient(lambda v: reference_forward(v, coeff, bias), x.copy(), dout)
         ec = numerical_gradient(lambda v: reference_forward(x, v, bias), coeff.copy(), dout)
         eb = numerical_gradient(lambda v: reference_forward(x, coeff, v), bias.copy(), dout)
+
+        # One slip costs its points once: a forward pass that averages the block (instead
+        # of adding it) loses them in subsample_forward; a backward pass that is the exact
+        # gradient of that forward pass is right for it, and is not penalised again here.
+        averaged = coeff[None, :, None, None] * _blocks(x).mean(-1) + bias[None, :, None, None]
+        if matches(out, averaged) and not matches(out, reference_forward(x, coeff, bias)):
+            if matches(dx, ex / 4) and matches(dcoeff, ec / 4) and matches(dbias, eb):
+                continue
 
         up = np.repeat(np.repeat(dout, 2, axis=2), 2, axis=3)
         if type(dx) is np.ndarray and dx.shape == x.shape:

@@ -1,9 +1,10 @@
-"""Hidden checks of chapter 4: C3's connection table (Table I) and the sparse convolution."""
+"""Hidden checks of chapter 4: C3's connection table (Table I) and the rule behind it, the
+counts of a sparsely connected convolution, and the sparse convolution itself."""
 from __future__ import annotations
 
 import numpy as np
 
-from lenet5.testing import check_array
+from lenet5.testing import check_array, check_int
 
 from .common import matches, numerical_gradient, rng, unpack_gradients
 
@@ -84,6 +85,168 @@ def check_c3_table(table) -> None:
                          f"({details}{'; ...' if len(wrong_cols) > 3 else ''}). Check the "
                          f"rule for each group of C3 maps")
 
+
+# ------------------------------------------------------------------ the rule, for n maps
+
+def reference_table(n: int) -> np.ndarray:
+    """The book's generalisation of Table I to a circle of n input maps (n even, >= 6): n
+    contiguous triples, n contiguous quadruples, the n/2 quadruples made of two opposite
+    pairs of neighbours {s, s+1, s+n/2, s+n/2+1}, and one column of all n maps."""
+    groups = ([[(s + k) % n for k in range(3)] for s in range(n)]
+              + [[(s + k) % n for k in range(4)] for s in range(n)]
+              + [[(s + k) % n for k in (0, 1, n // 2, n // 2 + 1)] for s in range(n // 2)]
+              + [list(range(n))])
+    table = np.zeros((n, len(groups)), dtype=bool)
+    for j, rows in enumerate(groups):
+        table[rows, j] = True
+    return table
+
+
+def _groups_of(n: int) -> list[tuple[str, range]]:
+    return [("the contiguous triples", range(0, n)), ("the contiguous quadruples", range(n, 2 * n)),
+            ("the quadruples of two opposite pairs", range(2 * n, 2 * n + n // 2)),
+            ("the column of all maps", range(2 * n + n // 2, 2 * n + n // 2 + 1))]
+
+
+def check_connection_table(connection_table) -> None:
+    """connection_table(n): the rule of Table I written for any even n >= 6 (tried on 8, 10
+    and 12), so that the table comes from the rule and not from typing in its 96 entries."""
+    # n = 6 is Table I, which the checks of C3_TABLE grade: not penalised twice here.
+    for n in (8, 10, 12):
+        call = f"connection_table({n})"
+        expected = reference_table(n)
+        got = connection_table(n)
+        if type(got) is not np.ndarray:
+            raise AssertionError(f"{call}: expected a NumPy array, got {type(got).__name__}")
+        if got.shape == expected.T.shape and got.shape != expected.shape:
+            raise AssertionError(f"{call}: expected shape {expected.shape} (rows: the {n} "
+                                 f"input maps, columns: the output maps), got {got.shape}: "
+                                 f"your table is transposed")
+        if got.shape != expected.shape:
+            raise AssertionError(
+                f"{call}: expected shape {expected.shape}, got {got.shape}: {n} rows (the "
+                f"input maps), and {expected.shape[1]} columns: {n} contiguous triples, {n} "
+                f"contiguous quadruples, {n // 2} quadruples of two opposite pairs and one "
+                f"column of all {n} maps")
+        if got.dtype != np.bool_:
+            raise AssertionError(f"{call}: expected dtype bool (True = connected), got "
+                                 f"{got.dtype}")
+        if np.array_equal(got, expected):
+            continue
+        if not got[6:, :-1].any():
+            raise AssertionError(f"{call}: input maps 6 to {n - 1} feed no output map but the "
+                                 f"last: the circle has {n} maps, so count modulo n, not "
+                                 f"modulo 6")
+        wrong = [j for j in range(expected.shape[1]) if not np.array_equal(got[:, j], expected[:, j])]
+        j = wrong[0]
+        where = next(name for name, cols in _groups_of(n) if j in cols)
+        rows = lambda col: "{" + ", ".join(str(i) for i in np.flatnonzero(col)) + "}"
+        hint = {"the contiguous triples": "neighbours on a circle of n maps: after map n-1 "
+                                          "comes map 0",
+                "the contiguous quadruples": "neighbours on a circle of n maps: after map n-1 "
+                                             "comes map 0",
+                "the quadruples of two opposite pairs": "two pairs of neighbours, opposite "
+                                                        "each other on the circle: {s, s+1, "
+                                                        "s+n/2, s+n/2+1} for s = 0 ... n/2-1",
+                "the column of all maps": "the last column reads every input map"}[where]
+        raise AssertionError(f"{call}: {len(wrong)} columns differ from the rule; the first "
+                             f"is column {j}, one of {where}: it reads input maps "
+                             f"{rows(got[:, j])}, the rule gives {rows(expected[:, j])} ({hint})")
+
+
+# ------------------------------------------------------------------ counts
+
+def reference_counts(table, kernel: int, out_side: int) -> tuple[int, int]:
+    """(trainable parameters, connections) of a convolution with a connection table: a
+    kernel x kernel kernel per connected pair, one bias per output map (paper, p. 8)."""
+    table = np.asarray(table, dtype=bool)
+    params = int(table.sum()) * kernel * kernel + table.shape[1]
+    return params, params * out_side * out_side
+
+
+def _is_int(value) -> bool:
+    return type(value) in (int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                           np.uint32, np.uint64)
+
+
+def _count_slip(table, kernel, out_side, params, connections) -> str:
+    """What a wrong (params, connections) of a sparse convolution says about the reasoning."""
+    table = np.asarray(table, dtype=bool)
+    c, f = table.shape
+    links, units = int(table.sum()), out_side * out_side
+    right, _ = reference_counts(table, kernel, out_side)
+    if params != right:
+        if params == f * (c * kernel * kernel + 1):
+            return ("that is a fully connected layer: only the pairs where the table is True "
+                    "have a kernel")
+        if params == links * kernel * kernel:
+            return "add one bias per output map"
+        if params == links * (kernel * kernel + 1):
+            return "one bias per output map, not one per kernel"
+        if params == links * kernel + f:
+            return "a kernel has kernel*kernel weights"
+        if params == right * units:
+            return ("the weights are shared by all units of a map: count them once per map "
+                    "(connections count them once per unit)")
+        return ("count kernel*kernel weights for each True entry of the table, plus one bias "
+                "per output map")
+    if connections == params * out_side:
+        return "each output map has out_side*out_side units"
+    if connections == (params - f) * units:
+        return "the bias is a connection of every unit too"
+    return "every unit of an output map uses each of that map's weights and its bias once"
+
+
+# Tables, kernel sizes and output sides the function is tried on (none is a layer of
+# LeNet-5 other than C3 itself).
+def _count_cases():
+    gen = np.random.default_rng(4)
+    random = gen.random((4, 7)) < 0.5
+    random[0] = True                       # every output map has an input
+    return [("Table I", paper_table(), 5, 10),
+            ("Table I", paper_table(), 3, 12),
+            ("a random (4, 7) table", random, 3, 6),
+            ("a (2, 3) table of ones", np.ones((2, 3), dtype=bool), 5, 4),
+            ("the (3, 3) identity table", np.eye(3, dtype=bool), 7, 2)]
+
+
+def check_c3_counts(c3_params, c3_connections, sparse_conv_counts, table) -> None:
+    """c3_params, c3_connections (1,516 and 151,600) and sparse_conv_counts(table, kernel,
+    out_side) on other tables and sizes. ``table`` is the student's C3_TABLE: counts that are
+    right for a wrong table lose no points here (the table's own checks report it)."""
+    own = None
+    if type(table) is np.ndarray and table.ndim == 2 and table.size:
+        try:
+            own = reference_counts(table, 5, 10)
+        except (TypeError, ValueError):
+            own = None
+    paper = reference_counts(paper_table(), 5, 10)
+    for name, value, k in (("c3_params", c3_params, 0), ("c3_connections", c3_connections, 1)):
+        if _is_int(value) and own is not None and own != paper and int(value) == own[k]:
+            continue                      # right for the student's own (wrong) table
+        hint = None
+        if _is_int(value) and int(value) != paper[k]:
+            wrong = (int(value), paper[1]) if k == 0 else (paper[0], int(value))
+            hint = _count_slip(paper_table(), 5, 10, *wrong)
+            hint = hint[0].upper() + hint[1:]
+        check_int(name, value, paper[k], hint=hint)
+    for description, t, kernel, out_side in _count_cases():
+        call = f"sparse_conv_counts({description}, {kernel}, {out_side})"
+        got = sparse_conv_counts(t, kernel, out_side)
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise AssertionError(f"{call}: expected a pair (parameters, connections), got "
+                                 f"{type(got).__name__}")
+        if not all(_is_int(v) for v in got):
+            raise AssertionError(f"{call}: expected two integers, got "
+                                 f"({type(got[0]).__name__}, {type(got[1]).__name__})")
+        expected = reference_counts(t, kernel, out_side)
+        if tuple(int(v) for v in got) != expected:
+            raise AssertionError(f"{call}: expected {expected}, got ({int(got[0])}, "
+                                 f"{int(got[1])}): "
+                                 + _count_slip(t, kernel, out_side, int(got[0]), int(got[1])))
+
+
+# ------------------------------------------------------------------ the layer
 
 def reference_forward(x, w, b, table):
     """Independent formulation: windows of x against the weights, masked by the table."""

@@ -16,8 +16,9 @@ def check_counts(c5_params, c5_connections) -> None:
         120 * 16 * 25: "Each of the 120 units also has one bias",
         120 * (25 + 1): "A C5 unit reads a 5x5 window on every one of the 16 S4 maps, "
                         "not on one map only",
-        (16 * 4 * 4) * 120 + 120: "30,840 is the seed article's Keras layer (a dense layer on "
-                                  "a 4x4x16 flatten of a 28x28 input), not the paper's C5",
+        (16 * 4 * 4) * 120 + 120: "30,840 is the Keras layer of the blog post this project grew "
+                                  "from (a dense layer on a 4x4x16 flatten of a 28x28 input), "
+                                  "not the paper's C5",
     }.get(int(c5_params) if isinstance(c5_params, (int, np.integer)) else None,
           "Count per unit: one weight per input it reads, on every S4 map, plus one bias"))
     check_int("c5_connections", c5_connections, 120 * (16 * 25 + 1) * 1 * 1, hint={
@@ -26,6 +27,62 @@ def check_counts(c5_params, c5_connections) -> None:
                                   "only, so connections = parameters",
     }.get(int(c5_connections) if isinstance(c5_connections, (int, np.integer)) else None,
           "A C5 map is 1x1, so each weight serves exactly one connection"))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _slip(value, expected, known, default):
+    """The message of the first known wrong value that ``value`` equals, else ``default``."""
+    if _is_int(value):
+        for wrong, message in known:
+            if wrong != expected and int(value) == wrong:
+                return message
+    return default
+
+
+def check_conv_layer_counts(conv_layer_counts) -> None:
+    """conv_layer_counts(maps, in_side, kernel, in_maps) on other layers, slips named."""
+    cases = [(6, 32, 5, 1), (120, 5, 5, 16), (1, 3, 2, 1), (16, 14, 5, 6), (120, 13, 5, 16),
+             (8, 20, 3, 4), (3, 7, 7, 2), (10, 9, 1, 5)]
+    for maps, side, kernel, in_maps in cases:
+        what = f"conv_layer_counts({maps}, {side}, {kernel}, {in_maps})"
+        try:
+            got = conv_layer_counts(maps, side, kernel, in_maps)
+        except Exception as error:  # noqa: BLE001 - reported to the student
+            raise AssertionError(f"{what} raised {type(error).__name__}: {error}") from None
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise AssertionError(f"{what}: expected a tuple (params, connections), got "
+                                 f"{type(got).__name__}")
+        for name, value in zip(("params", "connections"), got):
+            if isinstance(value, (float, np.floating)):
+                raise AssertionError(f"{what}: the {name} count is the float {value!r}: "
+                                     f"counts are integers")
+        out = side - kernel + 1
+        weights = in_maps * kernel * kernel
+        params, connections = maps * (weights + 1), maps * (weights + 1) * out * out
+        check_int(f"{what}[0] (trainable parameters)", got[0], params, hint=_slip(
+            got[0], params, [
+                (maps * weights, "Each map also has one bias"),
+                (maps * (kernel * kernel + 1), "A unit reads a kernel x kernel window on every "
+                                               "one of the in_maps input maps: in_maps * "
+                                               "kernel * kernel weights per map"),
+                (maps * (weights + 1) * out * out, "Parameters are shared by all the units "
+                                                   "of a map: count them once per map"),
+            ], "Per map: in_maps * kernel * kernel weights and one bias"))
+        check_int(f"{what}[1] (connections)", got[1], connections, hint=_slip(
+            got[1], connections, [
+                (maps * weights * out * out, "Count the bias connection of each unit too"),
+                (maps * (weights + 1) * side * side, f"A valid convolution has in_side - kernel "
+                                                     f"+ 1 = {out} positions per side, not "
+                                                     f"in_side"),
+                (maps * (weights + 1) * (side - kernel) ** 2, f"A valid convolution has "
+                                                              f"in_side - kernel + 1 = {out} "
+                                                              f"positions per side"),
+                (maps * (weights + 1), "Each weight is used at every position of the map: "
+                                       "connections = parameters x (positions per map)"),
+            ], "Per unit: its weights and its bias; per map: (in_side - kernel + 1)^2 units"))
 
 
 def _reference_c5(x, w, b):
@@ -155,7 +212,7 @@ def check_lenet_map_sizes(lenet_map_sizes) -> None:
                                  f"it raised {type(other).__name__}: {other}") from None
         extra = ""
         if n == 28:
-            extra = (" (this is why the seed article's Keras model, on 28x28 inputs, has to "
-                     "flatten S4 instead of having a C5 convolution)")
+            extra = (" (this is why the Keras model of the blog post this project grew from, on "
+                     "28x28 inputs, has to flatten S4 instead of having a C5 convolution)")
         raise AssertionError(f"lenet_map_sizes({n}) returned {got!r}; expected ValueError: "
                              f"{reason}{extra}")

@@ -1,11 +1,11 @@
-"""Hidden checks of chapter 7: the fully connected layer F6, forward and backward."""
+"""Hidden checks of chapter 7: the fully connected layer F6, its counts, forward and backward."""
 from __future__ import annotations
 
 import numpy as np
 
 from lenet5.testing import check_array, check_int
 
-from .common import matches, numerical_gradient, rng, unpack_gradients
+from .common import Partial, matches, numerical_gradient, rng, unpack_gradients
 
 A, S = 1.7159, 2.0 / 3.0
 
@@ -14,18 +14,68 @@ A, S = 1.7159, 2.0 / 3.0
 SHAPES = [(3, 120, 84), (1, 1, 1), (4, 3, 5), (2, 6, 6), (5, 3, 5), (1, 7, 2), (6, 4, 1)]
 
 
-def check_counts(f6_params, f6_connections) -> None:
-    """f6_params = f6_connections = 10,164, with the usual slips named."""
-    def hint(value, default):
-        known = {84 * 120: "Each of the 84 units also has one bias",
-                 84 * 120 + 120: "There is one bias per F6 unit (84), not per input (120)",
-                 120 * (84 + 1): "There is one bias per F6 unit (84), not per input (120)"}
-        return known.get(int(value), default) if isinstance(value, (int, np.integer)) else default
-    check_int("f6_params", f6_params, 84 * (120 + 1),
-              hint=hint(f6_params, "Count, per F6 unit, one weight per C5 unit plus one bias"))
-    check_int("f6_connections", f6_connections, 84 * (120 + 1),
-              hint=hint(f6_connections, "A fully connected layer shares no weights: every "
-                                        "parameter serves exactly one connection"))
+def _count_slip(params, n_in, n_out):
+    """The name of a known counting slip that gives ``params`` for the layer, or None."""
+    known = {n_out * n_in: f"Each of the {n_out} units also has one bias",
+             n_in * (n_out + 1): f"There is one bias per unit ({n_out}), not per input ({n_in})",
+             n_out * n_in + n_in: f"There is one bias per unit ({n_out}), not per input ({n_in})",
+             (n_in + 1) * (n_out + 1): "Only the units have biases, not the inputs"}
+    known.pop(n_out * (n_in + 1), None)
+    return known.get(int(params)) if isinstance(params, (int, np.integer)) else None
+
+
+# (n_in, n_out) -> the layer it stands for, in the messages.
+OTHER_LAYERS = [(400, 120, "C5 seen as a dense layer on 16x5x5 inputs"),
+                (84, 10, "a trained 10-class output layer on F6"),
+                (3, 2, "3 inputs, 2 units"), (1, 1, "1 input, 1 unit"),
+                (7, 30, "7 inputs, 30 units")]
+
+
+def check_counts(f6_params, f6_connections, dense_layer_counts) -> None:
+    """f6_params = f6_connections = 10,164, and dense_layer_counts on other layers, with the
+    usual slips named. A third of the points for F6's values, two thirds for the function."""
+    failed, earned = [], 0.0
+    try:
+        for name, value in (("f6_params", f6_params), ("f6_connections", f6_connections)):
+            check_int(name, value, 84 * (120 + 1),
+                      hint=_count_slip(value, 120, 84) or
+                      ("Count, per F6 unit, one weight per C5 output plus one bias"
+                       if name == "f6_params" else
+                       "A fully connected layer shares no weights: every parameter serves "
+                       "exactly one connection"))
+        earned += 1 / 3
+    except AssertionError as error:
+        failed.append(str(error))
+    try:
+        for n_in, n_out, layer in [(120, 84, "F6")] + OTHER_LAYERS:
+            what = f"dense_layer_counts({n_in}, {n_out}) ({layer})"
+            result = dense_layer_counts(n_in, n_out)
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise AssertionError(f"{what}: expected a pair (params, connections), got "
+                                     f"{type(result).__name__}")
+            params, connections = result
+            expected = n_out * (n_in + 1)
+            check_int(f"{what}, parameters", params, expected,
+                      hint=_count_slip(params, n_in, n_out) or
+                      "Count, per unit, one weight per input plus one bias")
+            check_int(f"{what}, connections", connections, expected,
+                      hint=_count_slip(connections, n_in, n_out) or
+                      "A fully connected layer shares no weights: every parameter serves "
+                      "exactly one connection")
+        earned += 2 / 3
+    except Exception as error:  # noqa: BLE001 - a wrong answer, or the student's code raised
+        if not (isinstance(error, AssertionError) or getattr(error, "raised_by", None)):
+            raise
+        if not isinstance(error, AssertionError):
+            error = f"{what} raised {type(error).__name__}: {error}"
+        failed.append(str(error) + (" (compute the counts from n_in and n_out: typed-in "
+                                    "values only fit F6)"
+                                    if "(F6)" not in str(error) else ""))
+    if failed:
+        message = "; ".join(failed)
+        if earned:
+            raise Partial(earned, message)
+        raise AssertionError(message)
 
 
 def _data(gen, n, fan_in, fan_out):

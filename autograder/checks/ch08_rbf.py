@@ -14,7 +14,7 @@ import numpy as np
 from lenet5 import data
 from lenet5.testing import check_array, check_int
 
-from .common import matches, numerical_gradient, rng
+from .common import Partial, matches, numerical_gradient, rng
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -211,9 +211,20 @@ def check_predict(predict) -> None:
                     hint="The prediction is the index of the smallest penalty in each row")
         if not np.issubdtype(got.dtype, np.integer):
             raise AssertionError(f"{what}: expected integer class indices, got dtype {got.dtype}")
-    tied = predict(np.full((2, 10), 3.0))                      # np.argmin takes the first
-    check_array("predict on rows of ten equal penalties", tied, [0, 0], rtol=0, atol=0,
-                hint="with a tie, take the first of the tied classes (as np.argmin does)")
+    # Ties: the lowest of the tied indices wins (np.argmin's rule, stated in the exercise).
+    tied = np.array([[3.0] * 10,
+                     [5.0, 2.0, 7.0, 2.0, 9.0, 2.0, 8.0, 6.0, 4.0, 3.0],
+                     [9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 1.0],
+                     [0.5, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]])
+    got = predict(tied.copy())
+    expected = np.array([0, 1, 8, 0])
+    last = np.array([max(np.flatnonzero(row == row.min())) for row in tied])   # [9, 5, 9, 1]
+    if type(got) is np.ndarray and got.shape == expected.shape and matches(got, last):
+        raise AssertionError("predict on rows with tied smallest penalties: you returned the "
+                             "last of the tied classes; the exercise asks for the lowest "
+                             "index (as np.argmin does)")
+    check_array("predict on rows with tied smallest penalties", got, expected, rtol=0, atol=0,
+                hint="with a tie, return the lowest of the tied indices (as np.argmin does)")
 
 
 # ---------------------------------------------------------------------------- mle_loss
@@ -342,23 +353,101 @@ def check_map_loss(map_loss) -> None:
 
 # ------------------------------------------------------------------------------ counts
 
-def check_counts(rbf_params, rbf_connections, total_params, total_connections) -> None:
-    """The output layer's counts and the network's totals (paper, p. 7)."""
-    check_int("rbf_params", rbf_params, 0,
-              hint="The 10 x 84 centres are the fixed Fig. 3 codes, chosen by hand and never "
-                   "trained" if rbf_params in (840, 850) else None)
-    hints = {850: "An RBF unit has no bias: 10 units x 84 inputs",
-             84: "Each of the 10 output units reads all 84 F6 outputs",
-             10: "Each of the 10 output units reads all 84 F6 outputs"}
-    check_int("rbf_connections", rbf_connections, 840, hint=hints.get(rbf_connections))
-    hints = {60_840: "You counted the RBF centres as trainable; they are fixed by hand",
-             60_900: "That is C3 fully connected (2,416); Table I gives C3 1,516 parameters",
-             44_426: "That is the seed article's Keras variant, not LeNet-5",
-             61_706: "That is the Keras variant on a 32x32 input, not LeNet-5",
-             59_956: "S2 and S4 have 12 + 32 trainable coefficients and biases; count them"}
-    check_int("total_params", total_params, 60_000, hint=hints.get(total_params))
-    hints = {340_068: "That is the total through F6: add the 840 RBF connections",
-             340_918: "The RBF units have no bias connection: 10 x 84 = 840",
-             340_152: "The RBF layer has 10 x 84 = 840 connections, not 84"}
-    check_int("total_connections", total_connections, 340_908,
-              hint=hints.get(total_connections))
+def _fails(what, error) -> str:
+    """The message of a failed part: a wrong value, or an error raised by the student's code."""
+    if isinstance(error, AssertionError):
+        return str(error)
+    if getattr(error, "raised_by", None):
+        return f"{what} raised {type(error).__name__}: {error}"
+    raise error
+
+
+def _pair_of_ints(result, what):
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise AssertionError(f"{what}: expected a pair (params, connections), got "
+                             f"{type(result).__name__}")
+    return result
+
+
+THROUGH_F6 = (60_000, 340_068)      # trainable parameters and connections of C1 ... F6
+
+
+def check_counts(rbf_params, rbf_connections, total_params, total_connections,
+                 rbf_layer_counts, lenet5_totals) -> None:
+    """The output layer's counts and the network's totals (paper, p. 7), and the two functions
+    for other numbers of units. One third of the points for each of: the four values,
+    rbf_layer_counts, lenet5_totals."""
+    failed, earned = [], 0.0
+
+    what = "the four counts"
+    try:
+        check_int("rbf_params", rbf_params, 0,
+                  hint="The 10 x 84 centres are the fixed Fig. 3 codes, chosen by hand and "
+                       "never trained" if rbf_params in (840, 850) else None)
+        hints = {850: "An RBF unit has no bias: 10 units x 84 inputs",
+                 84: "Each of the 10 output units reads all 84 F6 outputs",
+                 10: "Each of the 10 output units reads all 84 F6 outputs"}
+        check_int("rbf_connections", rbf_connections, 840, hint=hints.get(rbf_connections))
+        hints = {60_840: "You counted the RBF centres as trainable; they are fixed by hand",
+                 60_900: "That is C3 fully connected (2,416); Table I gives C3 1,516 "
+                         "parameters",
+                 44_426: "That is the Keras variant of the tutorials, not LeNet-5",
+                 61_706: "That is the Keras variant on a 32x32 input, not LeNet-5",
+                 59_956: "S2 and S4 have 12 + 32 trainable coefficients and biases; count them"}
+        check_int("total_params", total_params, 60_000, hint=hints.get(total_params))
+        hints = {340_068: "That is the total through F6: add the 840 RBF connections",
+                 340_918: "The RBF units have no bias connection: 10 x 84 = 840",
+                 340_152: "The RBF layer has 10 x 84 = 840 connections, not 84"}
+        check_int("total_connections", total_connections, 340_908,
+                  hint=hints.get(total_connections))
+        earned += 1 / 3
+    except Exception as error:  # noqa: BLE001 - see _fails
+        failed.append(_fails(what, error))
+
+    try:
+        for n_units, n_inputs in ((10, 84), (96, 84), (26, 35), (1, 1), (3, 7)):
+            what = f"rbf_layer_counts({n_units}, {n_inputs})"
+            params, connections = _pair_of_ints(rbf_layer_counts(n_units, n_inputs), what)
+            check_int(f"{what}, parameters", params, 0,
+                      hint="The centres are fixed by hand, never trained"
+                      if params in (n_units * n_inputs, n_units * (n_inputs + 1)) else None)
+            hint = None
+            if connections == n_units * (n_inputs + 1):
+                hint = "An RBF unit has no bias: one connection per input of each unit"
+            elif connections in (n_units, n_inputs) and n_units != n_inputs:
+                hint = "Each unit reads every one of the n_inputs values"
+            elif (n_units, n_inputs) != (10, 84) and connections == 840:
+                hint = "Compute the count from n_units and n_inputs: 840 only fits LeNet-5"
+            check_int(f"{what}, connections", connections, n_units * n_inputs, hint=hint)
+        earned += 1 / 3
+    except Exception as error:  # noqa: BLE001 - see _fails
+        failed.append(_fails(what, error))
+
+    try:
+        for n_classes in (10, 96, 1, 26):
+            what = f"lenet5_totals({n_classes})"
+            params, connections = _pair_of_ints(lenet5_totals(n_classes), what)
+            check_int(f"{what}, parameters", params, THROUGH_F6[0],
+                      hint="The output units add no trainable parameter, however many there "
+                           "are" if params == THROUGH_F6[0] + 84 * n_classes else
+                      "Sum the trainable parameters of every layer" if n_classes == 10 else
+                      None)
+            expected = THROUGH_F6[1] + 84 * n_classes
+            hint = None
+            if connections == THROUGH_F6[1]:
+                hint = "That is the total through F6: add the output layer's connections"
+            elif connections == 340_908 and n_classes != 10:
+                hint = ("With n_classes output units the output layer has n_classes x 84 "
+                        "connections: compute the totals from n_classes")
+            elif connections == expected + n_classes:
+                hint = "The RBF units have no bias connection"
+            check_int(f"{what}, connections", connections, expected, hint=hint)
+        earned += 1 / 3
+    except Exception as error:  # noqa: BLE001 - see _fails
+        failed.append(_fails(what, error))
+
+    if failed:
+        message = "; ".join(failed)
+        if earned > 1e-9:
+            raise Partial(earned, message)
+        raise AssertionError(message)

@@ -1,11 +1,20 @@
 """Hidden checks of chapter 9: initialisation, the assembled network and its gradient, the
-finite-difference gradient, the learning-rate schedule, the SDLM step, the error rate and a
-short training run.
+finite-difference gradient, the learning-rate schedule, the Gauss-Newton curvature, the SDLM
+step, the error rate and the training pass.
 
-The references are independent of the solution cells: the network is ``lenet5.model`` (fused
-float64 matrix products, its own back-propagation), gradients are also checked by finite
-differences, and the expected values of the small functions are written out from the paper.
-Where a wrong answer matches a known mistake, the message names it.
+They run in the judge, outside the student's kernel: the student's functions are called with
+plain data (arrays, numbers, dicts; functions of this module cross as references the notebook
+can call back) and what they return comes back as data. So these checks never rely on seeing
+an argument change in place, and a random generator is passed as a seed (the exercises start
+with ``rng = np.random.default_rng(rng)``).
+
+The references are independent of the solution cells: the network is ``reference.model``
+(fused matrix products, its own back-propagation and curvature pass) and ``reference.layers``
+for the diagnoses; gradients are also checked by finite differences, and the expected values
+of the small functions are written out from the paper. Where a wrong answer matches a known
+mistake, the message names it. A check of a function that builds on another (the backward pass
+on the forward pass, a training pass on every part) first looks at the part it builds on, so
+that one slip is not blamed on the next exercise.
 """
 from __future__ import annotations
 
@@ -13,17 +22,31 @@ import numbers
 
 import numpy as np
 
-from lenet5 import data, layers, model
+from lenet5 import data
 from lenet5.testing import check_array
+from reference import layers, model
 
-from .common import numerical_gradient, rng
+from .common import Partial, numerical_gradient, rng
 
+A, S = 1.7159, 2.0 / 3.0
+MAP_J = 5.0                     # j of eq. 9 in this book (chapter 8)
 SHAPES = model.PARAM_SHAPES
 #: Parameter arrays from the output down: the order in which back-propagation reaches them.
 BACKWARD_ORDER = ("F6_w", "F6_b", "C5_w", "C5_b", "S4_coeff", "S4_bias", "C3_w", "C3_b",
                   "S2_coeff", "S2_bias", "C1_w", "C1_b")
 BIASES = ("C1_b", "S2_bias", "C3_b", "S4_bias", "C5_b", "F6_b")
+LAYERS = ("C1", "S2", "C3", "S4", "C5", "F6")
 _CONNECTED = np.broadcast_to(model.C3_TABLE.T[:, :, None, None], SHAPES["C3_w"])
+#: What each layer computes, for the messages that name the first layer that differs.
+_LAYER_HINTS = {
+    "C1": "f(conv_forward(x, C1_w, C1_b))",
+    "S2": "f(subsample_forward(C1 output, S2_coeff, S2_bias))",
+    "C3": "f(sparse_conv_forward(S2 output, C3_w, C3_b, C3_TABLE))",
+    "S4": "f(subsample_forward(C3 output, S4_coeff, S4_bias))",
+    "C5": "f(conv_forward(S4 output, C5_w, C5_b)), reshaped to (N, 120)",
+    "F6": "f(dense_forward(C5 output, F6_w, F6_b))",
+    "RBF": "rbf_forward(F6 output, RBF_CENTERS), the ten Fig. 3 codes reshaped to (10, 84)",
+}
 
 _DIGITS: dict = {}
 
@@ -37,14 +60,14 @@ def _digits(split: str, n: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
     return model.to_input(images[:n], np.float64), labels[:n]
 
 
+def _trained() -> dict:
+    return {k: v.astype(np.float64) for k, v in model.load_trained().items()}
+
+
 def _params_sets() -> list[tuple[str, dict]]:
-    """Float64 parameter sets to try: two random starts and, if shipped, the trained weights."""
+    """Float64 parameter sets to try: two random starts and the trained weights."""
     sets = [(f"random parameters (seed {s})", model.init_params(s, np.float64)) for s in (11, 12)]
-    try:
-        trained = model.load_trained()
-        sets.append(("the trained weights", {k: v.astype(np.float64) for k, v in trained.items()}))
-    except FileNotFoundError:
-        pass
+    sets.append(("the trained weights", _trained()))
     return sets
 
 
@@ -65,7 +88,7 @@ def _check_keys(got, what: str) -> None:
                              f"got {type(got).__name__}")
     missing, extra = sorted(set(SHAPES) - set(got)), sorted(set(got) - set(SHAPES))
     if missing or extra:
-        raise AssertionError(f"{what}: keys must be exactly those of model.PARAM_SHAPES; "
+        raise AssertionError(f"{what}: keys must be exactly those of PARAM_SHAPES; "
                              f"missing {missing}, unexpected {extra}")
     for k, shape in SHAPES.items():
         if type(got[k]) is not np.ndarray:
@@ -75,23 +98,37 @@ def _check_keys(got, what: str) -> None:
             raise AssertionError(f"{what}['{k}']: expected shape {shape}, got {got[k].shape}")
 
 
+def _relative(got, expected) -> float:
+    scale = np.abs(expected).max()
+    return float(np.abs(got - expected).max() / scale) if scale > 0 else float(np.abs(got).max())
+
+
+def _where(first: str) -> str:
+    """Where to look when ``first`` is the first array (from the output down) that is wrong."""
+    right = list(BACKWARD_ORDER[:BACKWARD_ORDER.index(first)])
+    if right:
+        return (f"The arrays above it ({', '.join(right)}) are right, so look at the steps "
+                f"between those layers and {first}.")
+    return "It is the first array from the output down, so look at the first steps (RBF, F6)."
+
+
 # --------------------------------------------------------------------------- init_params
 
 def check_init_params(init_params) -> None:
-    draws = [init_params(np.random.default_rng(seed)) for seed in range(12)]
-    for i, p in enumerate(draws[:1]):
-        _check_keys(p, "init_params(rng)")
-        for k in SHAPES:
-            if p[k].dtype != np.float64:
-                raise AssertionError(f"init_params(rng)['{k}']: expected float64, got {p[k].dtype}")
-    again = init_params(np.random.default_rng(0))
+    draws = [init_params(seed) for seed in range(12)]
+    _check_keys(draws[0], "init_params(rng)")
+    for k in SHAPES:
+        if draws[0][k].dtype != np.float64:
+            raise AssertionError(f"init_params(rng)['{k}']: expected float64, got "
+                                 f"{draws[0][k].dtype}")
+    again = init_params(0)
     if not all(np.array_equal(again[k], draws[0][k]) for k in SHAPES):
-        raise AssertionError("init_params: two generators with the same seed gave different "
-                             "parameters; draw every random number from the rng argument")
+        raise AssertionError("init_params: two calls with the same seed gave different "
+                             "parameters; draw every random number from the rng argument "
+                             "(rng = np.random.default_rng(rng) first)")
     if np.array_equal(draws[0]["C5_w"], draws[1]["C5_w"]):
-        raise AssertionError("init_params ignores its rng: generators with different seeds gave "
-                             "the same C5_w; draw the numbers from rng, not np.random or a "
-                             "fixed seed")
+        raise AssertionError("init_params ignores its rng: seeds 0 and 1 gave the same C5_w; "
+                             "draw the numbers from rng, not from np.random or a fixed seed")
     for k in BIASES:
         if any(np.any(p[k] != 0) for p in draws):
             raise AssertionError(f"init_params: {k} is not zero; this book starts every bias at 0 "
@@ -99,7 +136,7 @@ def check_init_params(init_params) -> None:
     absent = ~model.C3_TABLE.T                                           # (16, 6)
     for p in draws:
         if np.any(p["C3_w"][absent] != 0):
-            j, i = np.argwhere(np.any(p["C3_w"][:, :, :, :] != 0, axis=(2, 3)) & absent)[0]
+            j, i = np.argwhere(np.any(p["C3_w"] != 0, axis=(2, 3)) & absent)[0]
             raise AssertionError(f"init_params: C3_w[{j}, {i}] is not zero, but S2 map {i} does "
                                  f"not feed C3 map {j} in Table I; C3_w[j, i] must be 0 unless "
                                  f"C3_TABLE[i, j]")
@@ -169,9 +206,10 @@ def _kurtosis(values: np.ndarray) -> float:
 
 # ------------------------------------------------------------------------ lenet5_forward
 
-def _chain(x: np.ndarray, p: dict, skip: frozenset = frozenset()) -> np.ndarray:
-    """The network from the layers module, optionally with a known mistake (for diagnoses):
-    'fN' leaves out the squash after layer N, 'table' uses C3 without Table I, 'max' pools."""
+def _chain(x: np.ndarray, p: dict, skip: frozenset = frozenset()) -> dict:
+    """Every layer's output (after f) and the penalties, from the layers module; optionally
+    with a known mistake (for diagnoses): 'fN' leaves out the squash after layer N, 'table'
+    uses C3 without Table I, 'max' pools."""
     L = layers
 
     def f(a, name):
@@ -184,16 +222,19 @@ def _chain(x: np.ndarray, p: dict, skip: frozenset = frozenset()) -> np.ndarray:
             return pooled * c[None, :, None, None] + b[None, :, None, None]
         return L.subsample_forward(h, c, b)[0]
 
-    h = f(L.conv_forward(x, p["C1_w"], p["C1_b"])[0], "f1")
-    h = f(sub(h, p["S2_coeff"], p["S2_bias"]), "f2")
+    out = {}
+    out["C1"] = h = f(L.conv_forward(x, p["C1_w"], p["C1_b"])[0], "f1")
+    out["S2"] = h = f(sub(h, p["S2_coeff"], p["S2_bias"]), "f2")
     if "table" in skip:
-        h = f(L.conv_forward(h, p["C3_w"], p["C3_b"])[0], "f3")
+        out["C3"] = h = f(L.conv_forward(h, p["C3_w"], p["C3_b"])[0], "f3")
     else:
-        h = f(L.sparse_conv_forward(h, p["C3_w"], p["C3_b"], model.C3_TABLE)[0], "f3")
-    h = f(sub(h, p["S4_coeff"], p["S4_bias"]), "f4")
-    h = f(L.conv_forward(h, p["C5_w"], p["C5_b"])[0].reshape(len(x), 120), "f5")
-    h = f(L.dense_forward(h, p["F6_w"], p["F6_b"])[0], "f6")
-    return L.rbf_forward(h, L.RBF_CENTERS)[0]
+        out["C3"] = h = f(L.sparse_conv_forward(h, p["C3_w"], p["C3_b"], model.C3_TABLE)[0],
+                          "f3")
+    out["S4"] = h = f(sub(h, p["S4_coeff"], p["S4_bias"]), "f4")
+    out["C5"] = h = f(L.conv_forward(h, p["C5_w"], p["C5_b"])[0].reshape(len(x), 120), "f5")
+    out["F6"] = h = f(L.dense_forward(h, p["F6_w"], p["F6_b"])[0], "f6")
+    out["RBF"] = L.rbf_forward(h, L.RBF_CENTERS)[0]
+    return out
 
 
 _FORWARD_MISTAKES = {
@@ -212,14 +253,57 @@ _FORWARD_MISTAKES = {
 }
 
 
-def _diagnose_forward(got, x, p) -> str:
+def _arrays_in(cache, limit: int = 10_000) -> list[np.ndarray]:
+    """Every array of numbers inside a cache made of dicts, lists and tuples."""
+    found, todo = [], [cache]
+    while todo and len(found) < limit:
+        item = todo.pop()
+        if isinstance(item, np.ndarray):
+            if item.dtype.kind in "iuf":
+                found.append(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+    return found
+
+
+def first_layer_missing(cache, outputs: dict, rtol: float = 1e-7, atol: float = 1e-9):
+    """The first layer (C1 ... F6, then 'RBF') whose output, f(a) or f(a) / 1.7159, no array of
+    ``cache`` holds; None if the cache holds no array at all."""
+    found = _arrays_in(cache)
+    if not found:
+        return None
+    for layer in LAYERS:
+        out = outputs[layer]
+        same_size = [a for a in found if a.size == out.size]
+        if not any(np.allclose(a.reshape(out.shape), form, rtol=rtol, atol=atol)
+                   for a in same_size for form in (out, out / A)):
+            return layer
+    return "RBF"
+
+
+def _diagnose_forward(got, cache, x, p) -> str:
     for skip, message in _FORWARD_MISTAKES.items():
         try:
-            if np.allclose(got, _chain(x, p, skip), rtol=1e-8, atol=1e-8):
+            if np.allclose(got, _chain(x, p, skip)["RBF"], rtol=1e-8, atol=1e-8):
                 return ". " + message[0].upper() + message[1:] + "."
         except Exception:       # noqa: BLE001 - a diagnosis must never mask the failure
             pass
-    return ""
+    try:
+        layer = first_layer_missing(cache, _chain(x, p))
+    except Exception:           # noqa: BLE001
+        return ""
+    if layer is None:
+        return ""
+    if layer == "RBF":
+        return (". Your cache holds the right output of every layer up to F6, so the output "
+                f"step differs: {_LAYER_HINTS['RBF']}.")
+    before = LAYERS[:LAYERS.index(layer)]
+    right = f"the right outputs of {', '.join(before)} but " if before else ""
+    return (f". Your cache holds {right}no array equal to {layer}'s output, "
+            f"{_LAYER_HINTS[layer]}: the first difference is there (or your cache keeps that "
+            f"output in another layout).")
 
 
 def check_lenet5_forward(lenet5_forward) -> None:
@@ -233,33 +317,20 @@ def check_lenet5_forward(lenet5_forward) -> None:
     sets.append(("parameters with non-zero C3_w at absent connections", dense_c3))
     for (what, params), n in zip(sets, (3, 1, 5, 2)):
         x = test_x[r.choice(len(test_x), size=n, replace=False)]
-        x_before, p_before = x.copy(), _copy(params)
         result = lenet5_forward(x, params)
         penalties, cache = _pair(result, "lenet5_forward(x, params)", "(penalties, cache)")
-        if isinstance(cache, tuple) and cache and isinstance(cache[0], model.Workspace):
-            raise AssertionError("lenet5_forward returns the cache of lenet5.model.forward: "
-                                 "assemble the network from the layer functions")
-        if not np.array_equal(x, x_before):
-            raise AssertionError("lenet5_forward changed its input x")
-        for k in SHAPES:
-            if not np.array_equal(params[k], p_before[k]):
-                raise AssertionError(f"lenet5_forward changed params['{k}']")
         expected, _ = model.forward(x, params)
         try:
             check_array(f"lenet5_forward penalties ({n} digits, {what})", penalties, expected,
                         rtol=1e-8, atol=1e-8)
         except AssertionError as err:
             if isinstance(penalties, np.ndarray) and penalties.shape == expected.shape:
-                raise AssertionError(str(err) + _diagnose_forward(penalties, x, params)) from None
+                raise AssertionError(str(err) + _diagnose_forward(penalties, cache, x, params)
+                                     ) from None
             raise
 
 
 # ----------------------------------------------------------------------- lenet5_backward
-
-def _relative(got, expected) -> float:
-    scale = np.abs(expected).max()
-    return float(np.abs(got - expected).max() / scale) if scale > 0 else float(np.abs(got).max())
-
 
 def _compare_grads(grads: dict, expected: dict, what: str, n: int) -> None:
     _check_keys(grads, what)
@@ -278,32 +349,91 @@ def _compare_grads(grads: dict, expected: dict, what: str, n: int) -> None:
         detail = f" It is {n} times too large (the batch size)."
     elif n > 1 and np.allclose(g * n, e, rtol=1e-6, atol=1e-12):
         detail = f" It is {n} times too small (the batch size)."
-    right = [k for k in BACKWARD_ORDER[:BACKWARD_ORDER.index(first)]]
-    where = (f"The gradients of {', '.join(right)} are right, so look at the backward steps "
-             f"between those layers and {first}." if right else
-             "The very first steps (RBF, squash of F6, F6) are where to look.")
     raise AssertionError(f"{what}: the gradient of {first} is wrong (largest error "
                          f"{_relative(g, e):.2g} relative to its size); wrong arrays: "
-                         f"{', '.join(bad)}.{detail} {where}")
+                         f"{', '.join(bad)}.{detail} Your lenet5_forward is right, so the "
+                         f"slip is in the backward pass. {_where(first)}")
+
+
+def _finite_difference_mismatch(lenet5_forward, grads, params, x, dout, r, per_array=3):
+    """The first array whose back-propagated gradient disagrees with central differences of
+    sum(lenet5_forward(x)[0] * dout), as (name, entries, analytic, numeric); else None."""
+    connected = np.flatnonzero(_CONNECTED)
+    for k in BACKWARD_ORDER:
+        pool = connected if k == "C3_w" else np.arange(params[k].size)
+        idx = r.choice(pool, size=min(per_array, len(pool)), replace=False)
+        trial = _copy(params)
+        flat = trial[k].reshape(-1)
+
+        def penalties_at(values, flat=flat, idx=idx, trial=trial):
+            flat[idx] = values
+            return np.asarray(lenet5_forward(x, trial)[0], dtype=np.float64)
+
+        numeric = numerical_gradient(penalties_at, flat[idx].copy(), dout, eps=1e-5)
+        analytic = np.asarray(grads[k], dtype=np.float64).reshape(-1)[idx]
+        if not np.allclose(analytic, numeric, rtol=1e-5,
+                           atol=1e-8 * max(1.0, np.abs(numeric).max())):
+            return k, idx, analytic, numeric
+    return None
+
+
+def _backward_of_a_wrong_forward(lenet5_forward, lenet5_backward, forward_error: str) -> None:
+    """lenet5_forward is wrong: say so first, and give half the points if lenet5_backward at
+    least differentiates the student's own forward pass."""
+    train_x, _ = _digits("train", 400)
+    r = rng()
+    params = model.init_params(11, np.float64)
+    x = train_x[300:301]
+    dout = r.standard_normal((1, 10))
+    lead = (f"lenet5_backward cannot give the network's gradient while lenet5_forward "
+            f"computes something else ({forward_error}); fix lenet5_forward first (see its "
+            f"checks).")
+    try:
+        _, cache = _pair(lenet5_forward(x, params), "lenet5_forward", "(penalties, cache)")
+        grads = lenet5_backward(dout, cache)
+        _check_keys(grads, "lenet5_backward(dout, cache)")
+        mismatch = _finite_difference_mismatch(lenet5_forward, grads, params, x, dout, r, 2)
+    except Exception as err:    # noqa: BLE001 - report what happened, whatever it was
+        raise AssertionError(f"{lead} With your lenet5_forward, lenet5_backward fails: "
+                             f"{type(err).__name__}: {err}") from None
+    if mismatch is None:
+        raise Partial(0.5, f"{lead} Your lenet5_backward does differentiate your own forward "
+                           f"pass (it agrees with finite differences of it): half the points.")
+    k, idx, analytic, numeric = mismatch
+    raise AssertionError(f"{lead} Your lenet5_backward does not differentiate your own forward "
+                         f"pass either: the gradient of {k} disagrees with finite differences "
+                         f"of it (entries {idx.tolist()}: backprop "
+                         f"{np.round(analytic, 8).tolist()}, numerical "
+                         f"{np.round(numeric, 8).tolist()}).")
 
 
 def check_lenet5_backward(lenet5_forward, lenet5_backward) -> None:
     train_x, _ = _digits("train", 2000)
     r = rng()
-    for (what, params), n in zip(_params_sets(), (3, 2, 4)):
+    sets = _params_sets()
+
+    # the student's own forward pass first: a wrong one is not the backward pass's fault
+    for what, params in (sets[0], sets[2]):
+        x = train_x[:3]
+        try:
+            penalties, _ = _pair(lenet5_forward(x, params), "lenet5_forward",
+                                 "(penalties, cache)")
+            check_array(f"lenet5_forward penalties (3 digits, {what})", penalties,
+                        model.forward(x, params)[0], rtol=1e-8, atol=1e-8)
+        except AssertionError as err:
+            _backward_of_a_wrong_forward(lenet5_forward, lenet5_backward, str(err))
+
+    for (what, params), n in zip(sets, (3, 2, 4)):
         x = train_x[r.choice(len(train_x), size=n, replace=False)]
         dout = r.standard_normal((n, 10))
-        penalties, cache = _pair(lenet5_forward(x, params), "lenet5_forward", "(penalties, cache)")
-        dout_before = dout.copy()
+        _, cache = _pair(lenet5_forward(x, params), "lenet5_forward", "(penalties, cache)")
         grads = lenet5_backward(dout, cache)
-        if not np.array_equal(dout, dout_before):
-            raise AssertionError("lenet5_backward changed its argument dout")
         _, ref_cache = model.forward(x, params)
         _compare_grads(grads, model.backward(dout, ref_cache),
                        f"lenet5_backward ({n} digits, {what})", n)
 
     # the cache, not the latest forward pass, must decide the gradient
-    params = _params_sets()[0][1]
+    params = sets[0][1]
     x1, x2 = train_x[100:102], train_x[200:203]
     d1 = r.standard_normal((2, 10))
     _, cache1 = lenet5_forward(x1, params)
@@ -322,60 +452,57 @@ def check_lenet5_backward(lenet5_forward, lenet5_backward) -> None:
     dout = r.standard_normal((1, 10))
     _, cache = lenet5_forward(x, params)
     grads = lenet5_backward(dout, cache)
-    connected = np.flatnonzero(_CONNECTED)
-    for k in BACKWARD_ORDER:
-        pool = connected if k == "C3_w" else np.arange(params[k].size)
-        idx = r.choice(pool, size=min(3, len(pool)), replace=False)
-        trial = _copy(params)
-        flat = trial[k].reshape(-1)
-
-        def penalties_at(values, flat=flat, idx=idx, trial=trial):
-            flat[idx] = values
-            return lenet5_forward(x, trial)[0]
-
-        numeric = numerical_gradient(penalties_at, flat[idx].copy(), dout, eps=1e-5)
-        analytic = np.asarray(grads[k]).reshape(-1)[idx]
-        if not np.allclose(analytic, numeric, rtol=1e-5, atol=1e-8 * max(1.0, np.abs(numeric).max())):
-            raise AssertionError(f"lenet5_backward: the gradient of {k} disagrees with finite "
-                                 f"differences (entries {idx.tolist()}: backprop "
-                                 f"{np.round(analytic, 8).tolist()}, numerical "
-                                 f"{np.round(numeric, 8).tolist()})")
+    mismatch = _finite_difference_mismatch(lenet5_forward, grads, params, x, dout, r)
+    if mismatch is not None:
+        k, idx, analytic, numeric = mismatch
+        raise AssertionError(f"lenet5_backward: the gradient of {k} disagrees with finite "
+                             f"differences (entries {idx.tolist()}: backprop "
+                             f"{np.round(analytic, 8).tolist()}, numerical "
+                             f"{np.round(numeric, 8).tolist()})")
 
 
 # -------------------------------------------------------------------- numerical_gradient
 
 def check_numerical_gradient(numerical_gradient_fn) -> None:
     r = rng()
-    shapes_seen = []
+    calls: list[np.ndarray] = []
 
-    def recording(f, shape):
+    def recorded(f):
         def g(v):
-            shapes_seen.append(np.shape(v))
+            calls.append(np.array(v, copy=True))
             return f(v)
         return g
+
+    def one_change_at_a_time(original, what):
+        for v in calls:
+            if np.shape(v) != original.shape:
+                raise AssertionError(f"numerical_gradient called f with an array of shape "
+                                     f"{np.shape(v)}; f takes an array of x's shape "
+                                     f"{original.shape}")
+            changed = np.flatnonzero(np.asarray(v) != original)
+            if len(changed) > 1:
+                raise AssertionError(
+                    f"numerical_gradient ({what}) called f with {len(changed)} entries of x "
+                    f"changed at once (flat indices {changed[:4].tolist()}...): put every entry "
+                    f"back after evaluating f at x + h and x - h, before moving to the next one")
 
     # a quadratic near its minimum: central differences are exact, one-sided ones are off by h
     centre = r.uniform(-1, 1, size=7)
     x = centre + r.uniform(-1e-3, 1e-3, size=7)
     expected = 2 * (x - centre)
-    got = numerical_gradient_fn(lambda v: float(np.sum((v - centre) ** 2)), x.copy())
+    got = numerical_gradient_fn(recorded(lambda v: float(np.sum((v - centre) ** 2))), x.copy())
+    one_change_at_a_time(x, "sum((x - c)^2)")
     check_array("numerical_gradient(sum((x - c)^2), x) near its minimum c", got, expected,
                 rtol=1e-6, atol=1e-9,
                 hint=("the error is about h: a one-sided difference (f(x+h) - f(x)) / h? Use the "
                       "central difference (f(x+h) - f(x-h)) / 2h, whose error is of order h^2"))
 
+    calls.clear()
     weights = r.standard_normal((2, 3, 4))
     x = r.uniform(-2, 2, size=(2, 3, 4))
-    original = x.copy()
-    got = numerical_gradient_fn(recording(lambda v: float(np.sum(np.sin(v) * weights)), x.shape), x)
-    if shapes_seen and any(s != x.shape for s in shapes_seen):
-        raise AssertionError(f"numerical_gradient called f with an array of shape "
-                             f"{[s for s in shapes_seen if s != x.shape][0]}; f takes an array of "
-                             f"x's shape {x.shape}")
-    if not np.allclose(x, original, rtol=1e-12, atol=1e-12):
-        raise AssertionError("numerical_gradient left x changed: put every entry back after "
-                             "evaluating f at x + h and x - h")
-    expected = np.cos(original) * weights
+    got = numerical_gradient_fn(recorded(lambda v: float(np.sum(np.sin(v) * weights))), x.copy())
+    one_change_at_a_time(x, "sum(sin(x) * w), x of shape (2, 3, 4)")
+    expected = np.cos(x) * weights
     if isinstance(got, np.ndarray) and got.shape == expected.shape:
         if np.allclose(got, 2 * expected, rtol=1e-5, atol=1e-7):
             raise AssertionError("numerical_gradient is twice too large: the central difference "
@@ -434,6 +561,73 @@ def check_learning_rate(learning_rate) -> None:
                              f"from 1), but it returned {value!r}")
 
 
+# ----------------------------------------------------------------------- estimate_hessian
+
+def _ratio(got: np.ndarray, expected: np.ndarray) -> float | None:
+    """got / expected where expected is clearly non-zero, if that ratio is the same everywhere."""
+    mask = np.abs(expected) > 1e-6 * np.abs(expected).max()
+    if not mask.any():
+        return None
+    ratios = got[mask] / expected[mask]
+    middle = float(np.median(ratios))
+    return middle if np.allclose(ratios, middle, rtol=1e-6) else None
+
+
+def _hessian_hint(first: str, got: np.ndarray, expected: np.ndarray, n: int) -> str:
+    ratio = _ratio(got, expected)
+    if ratio is not None and first in ("F6_w", "F6_b"):
+        if np.isclose(ratio, n, rtol=1e-6) and n > 1:
+            return (f" It is {n} times too large: average over the {n} digits (divide the "
+                    f"sums by N).")
+        if np.isclose(ratio, 0.5, rtol=1e-6):
+            return (" It is half the expected value: the second derivative of "
+                    "sum_j (x_j - w_Dj)^2 with respect to x_j is 2, not 1.")
+        if np.isclose(ratio, 2, rtol=1e-6):
+            return " It is twice the expected value: start from 2 per F6 output, not 4."
+    if first == "F6_b" and ratio is None:
+        return (" At F6, d2E/da2 = 2 f'(a)^2: the slope of f enters squared (f'(a) = "
+                "(2/3)(1.7159 - f(a)^2 / 1.7159)).")
+    if first in ("S2_coeff", "S4_coeff"):
+        return (" A subsampling coefficient multiplies the sum s of a 2x2 block, so its "
+                "connection's input is s: h = sum over positions of s^2 * d2E/da2 (the square "
+                "of the sum, not the sum of the squares).")
+    if first in ("S4_bias", "S2_bias", "C3_b", "C5_b", "C1_b") and ratio is None:
+        return (" The curvature passed down to a layer's inputs is sum_k w_k^2 d2E/da_k^2 times "
+                "f'(a)^2 of the unit below: weights and slopes enter squared.")
+    return ""
+
+
+def check_estimate_hessian(estimate_hessian) -> None:
+    train_x, _ = _digits("train", 2000)
+    r = rng()
+    dense_c3 = _copy(model.init_params(12, np.float64))
+    dense_c3["C3_w"] = np.where(_CONNECTED, dense_c3["C3_w"],
+                                r.uniform(-0.03, 0.03, size=SHAPES["C3_w"]))
+    sets = _params_sets() + [("parameters with non-zero C3_w at absent connections", dense_c3)]
+    for (what, params), n in zip(sets, (3, 1, 5, 2)):
+        x = train_x[r.choice(len(train_x), size=n, replace=False)]
+        got = estimate_hessian(params, x)
+        label = f"estimate_hessian(params, x) ({n} digits, {what})"
+        _check_keys(got, label)
+        negative = [k for k in BACKWARD_ORDER if np.any(got[k] < -1e-12)]
+        if negative:
+            raise AssertionError(f"{label}: {negative[0]} has negative entries; the Gauss-Newton "
+                                 f"h_kk is a sum of squares times non-negative curvatures, never "
+                                 f"below 0 (square the weights, the inputs and f'(a))")
+        if np.any(got["C3_w"][~_CONNECTED] != 0):
+            raise AssertionError(f"{label}: C3_w has curvature at connections Table I does not "
+                                 f"have; it must be 0 there (sparse_conv_backward keeps them at 0)")
+        expected = model.estimate_hessian(params, x)
+        bad = [k for k in BACKWARD_ORDER if _relative(got[k], expected[k]) > 1e-7]
+        if bad:
+            first = bad[0]
+            raise AssertionError(
+                f"{label}: the curvature of {first} is wrong (largest error "
+                f"{_relative(got[first], expected[first]):.2g} relative to its size); wrong "
+                f"arrays: {', '.join(bad)}.{_hessian_hint(first, got[first], expected[first], n)}"
+                f" {_where(first)}")
+
+
 # ----------------------------------------------------------------------------- sdlm_step
 
 def check_sdlm_step(sdlm_step) -> None:
@@ -441,15 +635,9 @@ def check_sdlm_step(sdlm_step) -> None:
     params = {k: r.standard_normal(s) for k, s in SHAPES.items()}
     grads = {k: r.standard_normal(s) for k, s in SHAPES.items()}
     hessian = {k: r.uniform(0, 0.3, size=s) * (r.uniform(size=s) > 0.2) for k, s in SHAPES.items()}
-    copies = [_copy(d) for d in (params, grads, hessian)]
     for eta, mu in ((5e-4, None), (2e-3, 0.1), (1e-5, 0.02)):
         new = sdlm_step(params, grads, hessian, eta) if mu is None else \
             sdlm_step(params, grads, hessian, eta, mu)
-        for name, d, before in zip(("params", "grads", "hessian"), (params, grads, hessian), copies):
-            for k in SHAPES:
-                if not np.array_equal(d[k], before[k]):
-                    raise AssertionError(f"sdlm_step changed {name}['{k}'] in place; leave its "
-                                         f"arguments unchanged and return a new dict")
         _check_keys(new, "sdlm_step(...)")
         m = 0.02 if mu is None else mu
         for k in SHAPES:
@@ -465,6 +653,8 @@ def check_sdlm_step(sdlm_step) -> None:
                 elif mu is not None and np.allclose(
                         new[k], params[k] - eta / (0.02 + hessian[k]) * grads[k], rtol=1e-10):
                     hint = f" It ignores its mu argument (called with mu={mu})."
+                elif np.allclose(new[k], params[k] - eta / m * grads[k], rtol=1e-10):
+                    hint = " It leaves out h_kk: the step is eta / (mu + h_kk)."
                 elif not np.all(np.isfinite(new[k])) or np.allclose(
                         new[k], params[k] - eta / hessian[k] * grads[k], rtol=1e-10):
                     hint = (" Without mu the step explodes where h_kk is 0: use "
@@ -475,102 +665,205 @@ def check_sdlm_step(sdlm_step) -> None:
 
 # ---------------------------------------------------------------------------- error_rate
 
-def _reference_forward(x, params):
-    return model.forward(np.ascontiguousarray(x, dtype=np.float64),
-                         {k: np.asarray(v, dtype=np.float64) for k, v in params.items()})
+#: The most digits error_rate may give the forward pass at once (the memory rule).
+MAX_BATCH = 1000
 
 
-def check_error_rate(error_rate) -> None:
-    """The student's error_rate runs with the reference network in place of their
-    lenet5_forward, so that this check grades the counting only."""
-    namespace = getattr(error_rate, "__globals__", {})
-    swapped = "lenet5_forward" in namespace
-    saved = namespace.get("lenet5_forward")
-    if swapped:
-        namespace["lenet5_forward"] = _reference_forward
-    try:
-        _check_error_rate(error_rate)
-    finally:
-        if swapped:
-            namespace["lenet5_forward"] = saved
+class _StandIn:
+    """A stand-in network for error_rate: digit i of x carries its number i in pixel (0, 0);
+    its penalties come from a table made in advance, so the decisions are known. Records the
+    size of every batch and which digits it saw."""
+
+    def __init__(self, decisions: np.ndarray, r: np.random.Generator):
+        n = len(decisions)
+        self.table = r.uniform(1.0, 100.0, size=(n, 10))
+        self.table[np.arange(n), decisions] = r.uniform(0.0, 0.9, size=n)
+        self.sizes: list[int] = []
+        self.seen = np.zeros(n, dtype=np.int64)
+
+    def __call__(self, x, params):
+        ids = np.rint(np.asarray(x)[:, 0, 0, 0]).astype(np.int64)
+        self.sizes.append(len(ids))
+        np.add.at(self.seen, ids, 1)
+        return self.table[ids].copy(), None
 
 
-def _check_error_rate(error_rate) -> None:
-    test_x, _ = _digits("test", 6000)
+def _inputs_with_ids(n: int) -> np.ndarray:
+    x = np.full((n, 1, 32, 32), -0.1)
+    x[:, 0, 0, 0] = np.arange(n)
+    return x
+
+
+def _as_fraction(got, what: str) -> float:
+    if isinstance(got, bool) or not isinstance(got, (numbers.Real, np.floating)):
+        if isinstance(got, np.ndarray) and got.size == 1:
+            raise AssertionError(f"{what}: expected a number, got an array of shape "
+                                 f"{got.shape}; return float(...)")
+        raise AssertionError(f"{what}: expected a number, got {type(got).__name__}")
+    return float(got)
+
+
+def check_error_rate(error_rate, lenet5_forward) -> None:
+    """Counting and batching with a stand-in network passed as ``forward`` (so that this
+    check does not depend on lenet5_forward), then the default, ``forward=None``."""
     r = rng()
-    params = _params_sets()[-1][1]
-    for start, n, k in ((0, 7, 2), (2000, 1234, 37), (5000, 500, 0)):
-        x = test_x[start:start + n]
-        penalties, _ = model.forward(x, params)
-        labels = np.argmin(penalties, axis=1)
+    for n, k in ((7, 2), (2345, 37), (1000, 0)):
+        decisions = r.integers(0, 10, size=n)
+        labels = decisions.copy()
         changed = r.choice(n, size=k, replace=False)
         labels[changed] = (labels[changed] + r.integers(1, 10, size=k)) % 10
-        got = error_rate(params, x, labels)
-        what = f"error_rate on {n} digits of which exactly {k} are misclassified"
-        if isinstance(got, bool) or not isinstance(got, (numbers.Real, np.floating)):
-            if isinstance(got, np.ndarray) and got.size == 1:
-                raise AssertionError(f"{what}: expected a number, got an array of shape "
-                                     f"{got.shape}; return float(...)")
-            raise AssertionError(f"{what}: expected a number, got {type(got).__name__}")
-        got, expected = float(got), k / n
+        stand_in = _StandIn(decisions, r)
+        what = f"error_rate on {n:,} digits of which exactly {k} are misclassified"
+        got = _as_fraction(error_rate({}, _inputs_with_ids(n), labels, forward=stand_in), what)
+        if stand_in.sizes and max(stand_in.sizes) > MAX_BATCH:
+            raise AssertionError(
+                f"{what}: error_rate gave the network {max(stand_in.sizes):,} digits in one call; "
+                f"the rule is at most {MAX_BATCH:,} at a time. A forward pass keeps every layer's "
+                f"maps in its cache, hundreds of kilobytes per digit: scoring the 10,000 test "
+                f"digits in one call needs gigabytes and ran out of memory during grading. Loop "
+                f"over batches of x.")
+        missed = np.flatnonzero(stand_in.seen == 0)
+        if len(missed):
+            raise AssertionError(f"{what}: {len(missed):,} digits were never given to the network "
+                                 f"(digits {missed[0]} to {missed[-1]}); did the last, smaller "
+                                 f"batch get left out?")
+        if np.any(stand_in.seen > 1):
+            raise AssertionError(f"{what}: some digits were scored more than once (e.g. digit "
+                                 f"{int(np.flatnonzero(stand_in.seen > 1)[0])}); the batches must "
+                                 f"not overlap")
+        expected = k / n
         if np.isclose(got, expected, rtol=1e-12, atol=1e-12):
             continue
         hint = ""
         if k and np.isclose(got, 100 * expected):
             hint = " That is a percentage: return the fraction (between 0 and 1)."
-        elif np.isclose(got, np.mean(np.argmax(penalties, axis=1) != labels)):
+        elif np.isclose(got, np.mean(np.argmax(stand_in.table, axis=1) != labels)):
             hint = (" Your decision is the largest penalty; the network answers the class of "
                     "the SMALLEST penalty (argmin).")
-        elif n > 500 and any(np.isclose(got, np.sum(changed < m) / d)
-                             for m in range(100, n, 100) for d in (n, m)):
-            hint = " Some digits were not counted: did the last, partial chunk get left out?"
+        elif np.isclose(got, 1 - expected):
+            hint = " That is the share of correct digits, not of misclassified ones."
         raise AssertionError(f"{what}: expected {expected:.6g}, got {got:.6g}.{hint}")
+
+    # the default: lenet5_forward, whatever it computes (its own checks grade it)
+    test_x, _ = _digits("test", 40)
+    params = model.init_params(5, np.float64)
+    penalties, _ = _pair(lenet5_forward(test_x, params), "lenet5_forward", "(penalties, cache)")
+    labels = np.argmin(np.asarray(penalties), axis=1)
+    labels[[3, 17, 30]] = (labels[[3, 17, 30]] + 1) % 10
+    got = _as_fraction(error_rate(params, test_x, labels),
+                       "error_rate(params, x, labels) without forward")
+    if not np.isclose(got, 3 / 40, rtol=1e-12, atol=1e-12):
+        raise AssertionError(f"error_rate(params, x, labels) on 40 digits, with labels that "
+                             f"differ from your lenet5_forward's decisions in exactly 3: expected "
+                             f"{3 / 40:g}, got {got:.6g}. With forward=None, error_rate must "
+                             f"score the digits with lenet5_forward.")
 
 
 # ----------------------------------------------------------------------------- train_pass
 
-#: Measured with the reference solution (one pass, 2,000 digits, batches of 8, eta 1.25e-4,
-#: seeds below): about 22% test error on the 500 digits, against about 90% for an untrained or
+#: Measured with the reference solution (one pass, 1,000 digits, batches of 8, eta 1.25e-4,
+#: seeds 0-2): 42-45% test error on the 500 digits, against about 90% for an untrained or
 #: diverged network; the threshold leaves room for other valid orders of random draws.
-TRAIN_THRESHOLD = 0.40
-TRAIN_DIGITS, TRAIN_BATCH, TRAIN_ETA = 2000, 8, 0.25 * 5e-4
+TRAIN_THRESHOLD = 0.65
+TRAIN_DIGITS, TRAIN_BATCH, TRAIN_ETA = 1000, 8, 0.25 * 5e-4
 
 
-def check_train_pass(train_pass) -> None:
+def _loop_with_own_parts(params, x, labels, eta, order, batch_size, parts, batches=None):
+    """What one pass must give, computed here with the student's own forward, backward,
+    curvature and step (``parts``): the params and the batch losses; ``batches`` limits how
+    many mini-batches are taken (for the diagnoses)."""
+    lenet5_forward, lenet5_backward, estimate_hessian, sdlm_step = parts
+    hessian = estimate_hessian(params, x)
+    starts = list(range(0, len(order), batch_size))[:batches]
+    losses = []
+    for start in starts:
+        batch = order[start:start + batch_size]
+        penalties, cache = lenet5_forward(x[batch], params)
+        loss, dpenalties = model.map_loss(np.asarray(penalties, dtype=np.float64),
+                                          labels[batch], MAP_J)
+        params = sdlm_step(params, lenet5_backward(dpenalties, cache), hessian, eta)
+        losses.append(loss)
+    return params, losses
+
+
+def _same_params(a, b) -> bool:
+    return all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-12) for k in SHAPES)
+
+
+def check_train_pass(train_pass, lenet5_forward, lenet5_backward, estimate_hessian,
+                     sdlm_step) -> None:
+    """Two thirds of the points for the loop (checked exactly on 20 digits against the same
+    loop run here with the student's own parts), one third for learning to read in one pass."""
+    parts = (lenet5_forward, lenet5_backward, estimate_hessian, sdlm_step)
     train_x, train_y = _digits("train", TRAIN_DIGITS)
     test_x, test_y = _digits("test", 500)
-    params = model.init_params(0, np.float64)
-    start_penalties, _ = model.forward(test_x[:500], params)
-    result = train_pass(params, train_x[:TRAIN_DIGITS], train_y[:TRAIN_DIGITS], TRAIN_ETA,
-                        np.random.default_rng(0), batch_size=TRAIN_BATCH)
-    new, loss = _pair(result, "train_pass(params, x, labels, eta, rng, batch_size)",
-                      "(params, mean loss)")
+    r = rng()
+
+    # 1. the loop: 20 digits (fewer than 500: h_kk on all of them), batches of 8, 8 and 4,
+    #    in a given order, with a callback
+    x, y = train_x[:20], train_y[:20]
+    start = model.init_params(3, np.float64)
+    order = r.permutation(20)
+    eta = 2e-4
+    reported: list = []
+    result = train_pass(start, x, y, eta, 7, batch_size=8, order=order,
+                        on_batch=reported.append)
+    new, loss = _pair(result, "train_pass(params, x, labels, eta, rng, batch_size, order, "
+                              "on_batch)", "(params, mean loss)")
     _check_keys(new, "the params returned by train_pass")
-    for k in SHAPES:
-        if not np.all(np.isfinite(new[k])):
-            raise AssertionError(f"train_pass: params['{k}'] holds inf or nan after one pass")
-    if isinstance(loss, bool) or not isinstance(loss, (numbers.Real, np.floating)) \
-            or not np.isfinite(float(loss)):
-        raise AssertionError(f"train_pass: the second result must be the mean loss (a finite "
-                             f"number), got {loss!r}")
-    start_loss = model.map_loss(start_penalties, test_y[:500])[0]
-    if float(loss) > 2 * start_loss:
-        raise AssertionError(f"train_pass returned a loss of {float(loss):.4g}, far above the "
-                             f"{start_loss:.3g} of the untrained network: return the MEAN of the "
-                             f"mini-batch losses (or training diverged)")
-    if all(np.array_equal(new[k], params[k]) for k in SHAPES) and \
-            all(np.array_equal(new[k], model.init_params(0, np.float64)[k]) for k in SHAPES):
-        raise AssertionError("train_pass returned the parameters it was given, unchanged: "
-                             "replace params by sdlm_step(...) after each mini-batch and return "
-                             "the final ones")
-    penalties, _ = model.forward(test_x[:500], new)
-    error = float(np.mean(np.argmin(penalties, axis=1) != test_y[:500]))
+    expected, losses = _loop_with_own_parts(start, x, y, eta, order, 8, parts)
+    what = "train_pass on 20 digits, batches of 8 in a given order"
+    if not _same_params(new, expected):
+        if _same_params(new, start):
+            hint = ("it returned the parameters it was given, unchanged: replace params by "
+                    "sdlm_step(...) after each mini-batch and return the final ones")
+        elif _same_params(new, _loop_with_own_parts(start, x, y, eta, order, 8, parts, 2)[0]):
+            hint = ("it matches the first two mini-batches only: the last, smaller batch "
+                    "(digits 16 to 19 of the order) was left out")
+        elif _same_params(new, _loop_with_own_parts(start, x, y, eta, order, 8, parts, 1)[0]):
+            hint = "it matches the first mini-batch only: did the loop return too early?"
+        elif _same_params(new, _loop_with_own_parts(start, x, y, eta, np.arange(20), 8,
+                                                    parts)[0]):
+            hint = ("it took the digits in their stored order: present them in the given "
+                    "order (x[order[...]])")
+        else:
+            hint = ("check that each mini-batch takes the next batch_size digits of the order, "
+                    "that h_kk is estimated once, before the loop, on all the digits (there "
+                    "are fewer than 500), and that each step uses the gradient of its own "
+                    "mini-batch and keeps the params sdlm_step returns")
+        raise AssertionError(f"{what}: the parameters after the pass differ from those of the "
+                             f"same loop run with your own lenet5_forward, lenet5_backward, "
+                             f"estimate_hessian and sdlm_step; {hint}.")
+    if isinstance(loss, bool) or not isinstance(loss, (numbers.Real, np.floating)) or not (
+            np.isclose(float(loss), np.mean(losses), rtol=1e-7)
+            or np.isclose(float(loss), np.average(losses, weights=[8, 8, 4]), rtol=1e-7)):
+        raise AssertionError(f"{what}: the second result must be the mean of the mini-batch "
+                             f"losses, {np.mean(losses):.6g}; got {loss!r}")
+    if len(reported) != 3 or not np.allclose(np.asarray(reported, dtype=np.float64), losses,
+                                             rtol=1e-7):
+        raise AssertionError(f"{what}: on_batch must be called once after every mini-batch with "
+                             f"its loss (3 calls: {np.round(losses, 4).tolist()}); it was called "
+                             f"{len(reported)} times"
+                             + (f" with {np.round(np.asarray(reported, float), 4).tolist()}"
+                                if reported and len(reported) < 50 else ""))
+
+    # 2. learning: one pass over 1,000 digits from a fixed start must teach the network a lot
+    start = model.init_params(0, np.float64)
+    result = train_pass(start, train_x, train_y, TRAIN_ETA, 0, batch_size=TRAIN_BATCH)
+    new, loss = _pair(result, "train_pass", "(params, mean loss)")
+    _check_keys(new, "the params returned by train_pass")
+    finite = all(np.all(np.isfinite(new[k])) for k in SHAPES)
+    error = 1.0
+    if finite:
+        penalties, _ = model.forward(test_x, new)
+        error = float(np.mean(np.argmin(penalties, axis=1) != test_y))
     if error >= TRAIN_THRESHOLD:
-        raise AssertionError(
-            f"after one pass of your train_pass over {TRAIN_DIGITS:,} training digits (batches of "
-            f"{TRAIN_BATCH}, eta {TRAIN_ETA:g}, from a fixed start), the network misclassifies "
-            f"{100 * error:.1f}% of 500 test digits; it should be below "
-            f"{100 * TRAIN_THRESHOLD:.0f}% (the reference gets about 22%). If lenet5_forward, "
-            f"lenet5_backward and sdlm_step pass their checks, look at the loop: one "
-            f"sdlm_step per mini-batch, with the gradient of that mini-batch, keeping the "
-            f"params it returns.")
+        state = (f"misclassifies {100 * error:.1f}% of 500 test digits; it should be below "
+                 f"{100 * TRAIN_THRESHOLD:.0f}% (the reference gets about 43%)" if finite else
+                 "holds inf or nan")
+        raise Partial(2 / 3, (
+            f"train_pass runs the loop right (two thirds of the points), but after one pass over "
+            f"{TRAIN_DIGITS:,} training digits (batches of {TRAIN_BATCH}, eta {TRAIN_ETA:g}, from "
+            f"a fixed start) the network {state}. The loop uses your lenet5_forward, "
+            f"lenet5_backward, estimate_hessian and sdlm_step: one of them is wrong (see their "
+            f"checks)."))

@@ -1,4 +1,10 @@
-"""Hidden checks of chapter 10: ReLU, max pooling, softmax with cross-entropy, the counts."""
+"""Hidden checks of chapter 10: ReLU, max pooling, softmax with cross-entropy, the variant's
+parameter counts and its forward pass.
+
+The references are independent of the solution cells (loops, ``math.fsum``, the counts from the
+layer geometry, ``reference.modern``'s convolution); where a wrong answer matches a known
+mistake, the message names it.
+"""
 from __future__ import annotations
 
 import math
@@ -228,22 +234,269 @@ def check_softmax_cross_entropy(softmax_cross_entropy) -> None:
 
 # ----------------------------------------------------------------------------- counts
 
+_LAYERS = ("conv1", "conv2", "dense1", "dense2", "dense3")
+
+_LAYER_HINTS = {
+    "conv1": "6 kernels of 5x5 over the 1 input map, and one bias per kernel",
+    "conv2": "16 kernels of 5x5, each over all 6 maps of pool1 (no connection table), and "
+             "one bias per kernel",
+    "dense1": "(inputs + 1) x 120, the inputs being the 16 maps left after pool2, flattened: "
+              "follow the side through conv1 (valid 5x5), pool1 (halves it), conv2 (valid "
+              "5x5) and pool2 (halves it)",
+    "dense2": "(120 inputs + 1 bias) x 84 outputs",
+    "dense3": "(84 inputs + 1 bias) x 10 outputs",
+}
+
+
+def _variant_layers(side: int) -> dict:
+    """Trainable parameters per layer of the variant on a side x side input (side % 4 == 0)."""
+    s = ((side - 4) // 2 - 4) // 2           # conv1 valid, pool1, conv2 valid, pool2
+    return {"conv1": 6 * (1 * 25 + 1), "conv2": 16 * (6 * 25 + 1),
+            "dense1": (16 * s * s + 1) * 120, "dense2": (120 + 1) * 84, "dense3": (84 + 1) * 10}
+
+
+def _variant_total(side: int) -> int:
+    return sum(_variant_layers(side).values())
+
+
+def _is_int(value) -> bool:
+    return type(value) in (int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                           np.uint32, np.uint64)
+
+
+def _count_slip(name: str, got: int, side: int):
+    """A message naming a known slip when ``got`` is what it gives for a side x side input."""
+    right = _variant_total(side)
+    layers = _variant_layers(side)
+    no_bias = right - 6 - 16 - 120 - 84 - 10
+    if got == 45_000:
+        return (f"{name}: 45,000 is the blog post's rounding (\"approximately 45 thousand\"); "
+                "compute the exact total")
+    if got == no_bias:
+        return f"{name}: you left out the biases (one per kernel and one per dense unit)"
+    if got == right - layers["conv2"] + 1_516:
+        return (f"{name}: the variant's second convolution connects every map to every map "
+                "(96 kernels of 5x5), not through Table I as LeNet-5's C3 does")
+    if got == right - layers["dense3"]:
+        return (f"{name}: you left out dense3, the trainable output layer of 10 units that "
+                "replaces LeNet-5's fixed RBF codes")
+    if got == right + 12 + 32:
+        return (f"{name}: you counted S2's and S4's coefficients and biases; max pooling (and "
+                "the blog post's average pooling) has no parameters")
+    return None
+
+
 def check_keras_counts(keras_variant_params, keras_variant_params_32) -> None:
-    """The Keras-style variant on 28x28 and on 32x32 inputs, layer by layer."""
-    def total(side):
-        s = (side - 4) // 2 - 4          # conv1 valid, pool, conv2 valid
-        flat = 16 * (s // 2) ** 2
-        return 6 * 26 + 16 * (6 * 25 + 1) + (flat + 1) * 120 + 121 * 84 + 85 * 10
-    if keras_variant_params == 45_000:
-        raise AssertionError("keras_variant_params: 45,000 is the article's rounding; "
-                             "compute the exact total")
-    if keras_variant_params == total(28) - 16 - 120 - 84 - 10 - 6:
-        raise AssertionError("keras_variant_params: you left out the biases")
-    if keras_variant_params == total(28) - 2416 + 1516:
-        raise AssertionError("keras_variant_params: the variant's second convolution "
-                             "connects every map to every map (2,416 parameters), not "
-                             "through Table I")
-    check_int("keras_variant_params", keras_variant_params, total(28),
-              hint="156 + 2,416 + dense on 4x4x16 = 256 flattened values + 10,164 + 850")
-    check_int("keras_variant_params_32", keras_variant_params_32, total(32),
-              hint="With a 32x32 input S4 is 5x5x16, so the first dense layer sees 400 values")
+    """The variant's totals on 28x28 and on 32x32 inputs, with a diagnosis of the usual slips."""
+    for name, value in (("keras_variant_params", keras_variant_params),
+                        ("keras_variant_params_32", keras_variant_params_32)):
+        if not _is_int(value):
+            raise AssertionError(f"{name}: expected an integer, got {type(value).__name__}")
+    if (keras_variant_params, keras_variant_params_32) == (_variant_total(32),
+                                                           _variant_total(28)):
+        raise AssertionError("keras_variant_params and keras_variant_params_32 are swapped: "
+                             "the first is for the blog post's 28x28 input")
+    if keras_variant_params == _variant_total(32):
+        raise AssertionError("keras_variant_params: that is the total for a 32x32 input; on "
+                             "28x28 pool2 leaves 16 maps of 4x4, so dense1 sees 256 values")
+    for name, value, side in (("keras_variant_params", keras_variant_params, 28),
+                              ("keras_variant_params_32", keras_variant_params_32, 32)):
+        slip = _count_slip(name, int(value), side)
+        if slip:
+            raise AssertionError(slip)
+    check_int("keras_variant_params", keras_variant_params, _variant_total(28),
+              hint="Add the weights and biases of conv1, conv2, dense1 (on the 256 values of "
+                   "16 maps of 4x4), dense2 and dense3; pooling has none")
+    check_int("keras_variant_params_32", keras_variant_params_32, _variant_total(32),
+              hint="With a 32x32 input pool2 leaves 16 maps of 5x5, so dense1 sees 400 values")
+
+
+def check_variant_layer_params(variant_layer_params) -> None:
+    """The per-layer counts on the blog post's 28x28 input and on other sides."""
+    results = {}
+    for side in (28, 32, 16, 20, 36, 48, 64, 100):
+        try:
+            got = variant_layer_params(side)
+        except Exception as error:  # noqa: BLE001 - say which input made it fail
+            raise AssertionError(f"variant_layer_params({side}) raised "
+                                 f"{type(error).__name__}: {error}; every side that is a "
+                                 "multiple of 4 and at least 16 must work") from None
+        if type(got) is not dict:
+            raise AssertionError(f"variant_layer_params({side}): expected a dict, got "
+                                 f"{type(got).__name__}")
+        if sorted(map(str, got)) != sorted(_LAYERS):
+            raise AssertionError(f"variant_layer_params({side}): expected the keys "
+                                 f"{', '.join(_LAYERS)} (pooling has no parameters), got "
+                                 f"{', '.join(map(str, got))}")
+        for key in _LAYERS:
+            if not _is_int(got[key]):
+                raise AssertionError(f"variant_layer_params({side})[{key!r}]: expected an "
+                                     f"integer, got {type(got[key]).__name__}")
+        results[side] = {k: int(got[k]) for k in _LAYERS}
+    right_28 = results[28] == _variant_layers(28)
+    for side, got in results.items():
+        expected = _variant_layers(side)
+        if got == expected:
+            continue
+        if right_28 and got == results[28]:
+            raise AssertionError(f"variant_layer_params gives the right counts for 28x28 but "
+                                 f"the same ones for {side}x{side}; compute the sizes from "
+                                 "side: dense1 reads the flattened maps, whose size depends "
+                                 "on it")
+        if right_28:
+            prefix = (f"variant_layer_params is right for 28x28 but not for {side}x{side}; "
+                      "compute the sizes from side, not from the 28x28 table: ")
+        else:
+            prefix = ""
+        for key in _LAYERS:
+            if got[key] == expected[key]:
+                continue
+            if key == "dense1":
+                s = ((side - 4) // 2 - 4) // 2
+                if got[key] == 16 * s * s * 120:
+                    raise AssertionError(prefix + f"variant_layer_params({side})['dense1']: "
+                                         "you left out its 120 biases")
+                unpooled = (side - 4 - 4)
+                if got[key] == (16 * unpooled * unpooled + 1) * 120:
+                    raise AssertionError(prefix + f"variant_layer_params({side})['dense1']: "
+                                         "you did not halve the side at the pooling layers")
+            if key in ("conv1", "conv2") and got[key] == expected[key] - (6 if key == "conv1"
+                                                                          else 16):
+                raise AssertionError(prefix + f"variant_layer_params({side})[{key!r}]: you "
+                                     "left out the biases (one per kernel)")
+            if key == "conv2" and got[key] == 1_516:
+                raise AssertionError(prefix + "variant_layer_params: the variant's conv2 "
+                                     "connects every map to every map, not through Table I "
+                                     "as LeNet-5's C3 does")
+            raise AssertionError(prefix + f"variant_layer_params({side})[{key!r}]: expected "
+                                 f"{expected[key]:,}, got {got[key]:,}. {_LAYER_HINTS[key]}")
+
+
+# ----------------------------------------------------------------- the variant's forward pass
+
+_PARAM_SHAPES = {
+    "conv1_w": (6, 1, 5, 5), "conv1_b": (6,),
+    "conv2_w": (16, 6, 5, 5), "conv2_b": (16,),
+    "dense1_w": (256, 120), "dense1_b": (120,),
+    "dense2_w": (120, 84), "dense2_b": (84,),
+    "dense3_w": (84, 10), "dense3_b": (10,),
+}
+
+
+def _test_params(gen) -> dict:
+    """Glorot-scaled weights and non-zero biases (so a missing bias shows)."""
+    params = {}
+    for name, shape in _PARAM_SHAPES.items():
+        if name.endswith("_b"):
+            params[name] = gen.uniform(-0.1, 0.1, size=shape)
+            continue
+        if len(shape) == 4:
+            fan_in, fan_out = shape[1] * shape[2] * shape[3], shape[0] * shape[2] * shape[3]
+        else:
+            fan_in, fan_out = shape
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        params[name] = gen.uniform(-limit, limit, size=shape)
+    return params
+
+
+def _forward(x, p, *, act="relu", pool="max", relu_dense=True, relu_conv=True,
+             last="scores", flatten="nchw", relu=None, maxpool=None):
+    """The variant's forward pass with switches for the known slips. ``relu`` and
+    ``maxpool``, when given, are functions ``x -> out`` used for those layers."""
+    from reference.modern import conv_forward
+
+    def activate(a, on=True):
+        if not on:
+            return a
+        if act == "tanh":
+            return 1.7159 * np.tanh(2 * a / 3)
+        return relu(a) if relu is not None else np.maximum(a, 0.0)
+
+    def pooled(a):
+        n, c, h, w = a.shape
+        blocks = a.reshape(n, c, h // 2, 2, w // 2, 2)
+        if pool == "mean":
+            return blocks.mean(axis=(3, 5))
+        return maxpool(a) if maxpool is not None else blocks.max(axis=(3, 5))
+
+    a = pooled(activate(conv_forward(x, p["conv1_w"], p["conv1_b"])[0], relu_conv))
+    a = pooled(activate(conv_forward(a, p["conv2_w"], p["conv2_b"])[0], relu_conv))
+    if flatten == "nhwc":
+        a = a.transpose(0, 2, 3, 1)
+    a = a.reshape(len(x), -1)
+    a = activate(a @ p["dense1_w"] + p["dense1_b"], relu_dense)
+    a = activate(a @ p["dense2_w"] + p["dense2_b"], relu_dense)
+    scores = a @ p["dense3_w"] + p["dense3_b"]
+    if last == "relu":
+        return np.maximum(scores, 0.0)
+    if last == "softmax":
+        z = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+    return scores
+
+
+_FORWARD_SLIPS = [
+    (dict(last="softmax"), "you returned the softmax probabilities; return the scores of "
+                           "dense3 (softmax_cross_entropy applies the softmax itself)"),
+    (dict(last="relu"), "you applied a ReLU to dense3's outputs; the scores are dense3's "
+                        "outputs as they are, negative ones included"),
+    (dict(flatten="nhwc"), "you flattened the maps in the wrong order (position by position, "
+                           "the maps' values interleaved); flatten with a.reshape(N, -1): map "
+                           "by map, then row by row, the order of dense1_w's rows"),
+    (dict(pool="mean"), "you averaged each 2x2 window (the blog post's average pooling); the "
+                        "variant uses max pooling"),
+    (dict(act="tanh"), "you used LeNet-5's scaled tanh; the variant's units are ReLUs"),
+    (dict(relu_dense=False), "dense1 and dense2 have no ReLU; each of them is followed by one"),
+    (dict(relu_conv=False), "conv1 and conv2 have no ReLU; each is followed by one, before "
+                            "its max pooling"),
+]
+
+
+def _own_layer(func):
+    """``x -> out`` from a student's layer function that returns ``(out, cache)``; None if it
+    does not work at all."""
+    def layer(a):
+        out = func(a)[0]
+        return np.asarray(out, dtype=np.float64)
+    return layer
+
+
+def check_variant_forward(variant_forward, relu_forward=None, maxpool_forward=None) -> None:
+    """The variant's scores for random parameters and images (digits too); a slip in the
+    student's own ReLU or max pooling is not counted again here."""
+    from lenet5 import data
+
+    gen = rng()
+    images, _ = data.load_mnist("test")
+    cases = []
+    for n in (1, 3):
+        cases.append((gen.uniform(0.0, 1.0, size=(n, 1, 28, 28)), _test_params(gen)))
+    cases.append((images[100:105, None, :, :] / 255.0, _test_params(gen)))
+    for x, params in cases:
+        n = len(x)
+        got = variant_forward(x.copy(), {k: v.copy() for k, v in params.items()})
+        if isinstance(got, tuple) and len(got) == 2 and type(got[0]) is np.ndarray:
+            raise AssertionError("variant_forward: return the scores alone, an array of shape "
+                                 f"({n}, 10), not a tuple (scores, cache)")
+        expected = _forward(x, params)
+        if type(got) is np.ndarray and got.shape == (n, 84):
+            raise AssertionError(f"variant_forward: expected shape ({n}, 10), got {got.shape}: "
+                                 "that is dense2's output; dense3 turns it into 10 scores")
+        if matches(got, expected):
+            continue
+        own = None
+        if relu_forward is not None and maxpool_forward is not None:
+            try:
+                own = _forward(x, params, relu=_own_layer(relu_forward),
+                               maxpool=_own_layer(maxpool_forward))
+            except Exception:  # noqa: BLE001 - the student's layers do not work: ignore them
+                own = None
+        if own is not None and matches(got, own):
+            continue
+        for switches, message in _FORWARD_SLIPS:
+            if matches(got, _forward(x, params, **switches)):
+                raise AssertionError(f"variant_forward: {message}")
+        check_array(f"variant_forward on {n} image(s)", got, expected, rtol=1e-6, atol=1e-8,
+                    hint="conv1, ReLU, max pooling, conv2, ReLU, max pooling, flatten with "
+                         "reshape(N, -1), dense1 + ReLU, dense2 + ReLU, dense3 (no ReLU, no "
+                         "softmax); every layer adds its bias")
