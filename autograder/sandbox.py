@@ -137,7 +137,13 @@ def _course_files() -> list[Path]:
     Python imports it from (an editable install: the repository's folder), and its data."""
     import importlib.util
 
-    spec = importlib.util.find_spec("lenet5")
+    extra = set(filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    saved = sys.path[:]
+    sys.path[:] = [p for p in sys.path[1:] if p not in extra]  # as the kernel will see it
+    try:
+        spec = importlib.util.find_spec("lenet5")
+    finally:
+        sys.path[:] = saved
     package = Path(spec.origin).resolve().parent if spec and spec.origin else REPO / "lenet5"
     return [package, Path(os.environ.get("LENET5_DATA", package.parent / "data")).resolve()]
 
@@ -219,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     for kind, value in limits.items():
         resource.setrlimit(kind, (value, value))
     if args.no_bwrap:
+        os.environ.pop("PYTHONPATH", None)  # the grader's packages stay the grader's
         if uid is not None:
             os.setgroups([])
             os.setgid(uid)
