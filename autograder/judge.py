@@ -208,14 +208,14 @@ def _verdict(error: Exception, timeout: float) -> dict:
     if isinstance(error, Timeout):
         return lost("TimeoutError", f"your code ran past this cell's time limit of "
                                     f"{timeout:g} s and was stopped")
+    if getattr(error, "raised_by", None):
+        return lost(error.raised_by, f"{error} (raised by your code)")
     if isinstance(error, (relay.Closed, OSError)):
         return lost("KernelStopped", "the notebook's kernel stopped answering the grader (it "
                                      "was interrupted, exited or died)")
     if isinstance(error, relay.ProtocolError):
         return lost("GraderError", f"the notebook sent the grader something it cannot read: "
                                    f"{error}")
-    if getattr(error, "raised_by", None):
-        return lost(error.raised_by, f"{error} (raised by your code)")
     if isinstance(error, AssertionError):
         return lost("AssertionError", str(error) or "a check failed")
     if isinstance(error, NameError):

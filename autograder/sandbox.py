@@ -133,8 +133,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 
 def _course_files() -> list[Path]:
-    """What the kernel may read of the course: the students' package ``lenet5`` where this
-    Python imports it from (an editable install: the repository's folder), and its data."""
+    """What the kernel may read of the course: the students' package ``lenet5`` where the
+    kernel's Python imports it from (an editable install: the repository's folder), and the
+    course's data as the grader reads it (the kernel is told to read it there too)."""
     import importlib.util
 
     extra = set(filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)))
@@ -145,7 +146,8 @@ def _course_files() -> list[Path]:
     finally:
         sys.path[:] = saved
     package = Path(spec.origin).resolve().parent if spec and spec.origin else REPO / "lenet5"
-    return [package, Path(os.environ.get("LENET5_DATA", package.parent / "data")).resolve()]
+    # The data the grader's own lenet5 reads (the judge hands the kernel paths into it).
+    return [package, Path(os.environ.get("LENET5_DATA", REPO / "data")).resolve()]
 
 
 def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None,

@@ -369,14 +369,43 @@ def _pair_of_ints(result, what):
     return result
 
 
-THROUGH_F6 = (60_000, 340_068)      # trainable parameters and connections of C1 ... F6
+# The paper's counts of the layers before the output layer (p. 7): (parameters, connections).
+PAPER_LAYERS = {"C1": (156, 122_304), "S2": (12, 5_880), "C3": (1_516, 151_600),
+                "S4": (32, 2_000), "C5": (48_120, 48_120), "F6": (10_164, 10_164)}
+THROUGH_F6 = (60_000, 340_068)      # their sums
+
+
+def _layers_of(layers):
+    """The student's LAYERS as {name: (params, connections)} of ints, or None if malformed."""
+    if not isinstance(layers, dict) or sorted(layers) != sorted(PAPER_LAYERS):
+        return None
+    out = {}
+    for name, pair in layers.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and
+                all(type(v) is int or isinstance(v, np.integer) for v in pair)):
+            return None
+        out[name] = (int(pair[0]), int(pair[1]))
+    return out
+
+
+def _layer_diagnosis(layers) -> str:
+    """Which entries of the student's LAYERS differ from the paper's counts, if any."""
+    mine = _layers_of(layers)
+    if mine is None:
+        return (" LAYERS should map 'C1', 'S2', 'C3', 'S4', 'C5', 'F6' to pairs of integers "
+                "(params, connections)")
+    wrong = [f"LAYERS[{name!r}] is ({p:,}, {c:,}), the paper's count is "
+             f"({PAPER_LAYERS[name][0]:,}, {PAPER_LAYERS[name][1]:,})"
+             for name, (p, c) in mine.items() if (p, c) != PAPER_LAYERS[name]]
+    return (" Check your layer counts: " + "; ".join(wrong)) if wrong else ""
 
 
 def check_counts(rbf_params, rbf_connections, total_params, total_connections,
-                 rbf_layer_counts, lenet5_totals) -> None:
+                 rbf_layer_counts, lenet5_totals, layers=None) -> None:
     """The output layer's counts and the network's totals (paper, p. 7), and the two functions
     for other numbers of units. One third of the points for each of: the four values,
-    rbf_layer_counts, lenet5_totals."""
+    rbf_layer_counts, lenet5_totals (judged against the student's own LAYERS, so that a
+    wrong layer count costs one third only)."""
     failed, earned = [], 0.0
 
     what = "the four counts"
@@ -394,12 +423,16 @@ def check_counts(rbf_params, rbf_connections, total_params, total_connections,
                  44_426: "That is the Keras variant of the tutorials, not LeNet-5",
                  61_706: "That is the Keras variant on a 32x32 input, not LeNet-5",
                  59_956: "S2 and S4 have 12 + 32 trainable coefficients and biases; count them"}
-        check_int("total_params", total_params, 60_000, hint=hints.get(total_params))
-        hints = {340_068: "That is the total through F6: add the 840 RBF connections",
-                 340_918: "The RBF units have no bias connection: 10 x 84 = 840",
-                 340_152: "The RBF layer has 10 x 84 = 840 connections, not 84"}
-        check_int("total_connections", total_connections, 340_908,
-                  hint=hints.get(total_connections))
+        try:
+            check_int("total_params", total_params, 60_000, hint=hints.get(total_params))
+            hints = {340_068: "That is the total through F6: add the 840 RBF connections",
+                     340_918: "The RBF units have no bias connection: 10 x 84 = 840",
+                     340_152: "The RBF layer has 10 x 84 = 840 connections, not 84"}
+            check_int("total_connections", total_connections, 340_908,
+                      hint=hints.get(total_connections))
+        except AssertionError as error:
+            diagnosis = _layer_diagnosis(layers)
+            raise AssertionError(f"{error}.{diagnosis}" if diagnosis else str(error)) from None
         earned += 1 / 3
     except Exception as error:  # noqa: BLE001 - see _fails
         failed.append(_fails(what, error))
@@ -423,20 +456,23 @@ def check_counts(rbf_params, rbf_connections, total_params, total_connections,
     except Exception as error:  # noqa: BLE001 - see _fails
         failed.append(_fails(what, error))
 
+    mine = _layers_of(layers)
+    through_f6 = ((sum(p for p, _ in mine.values()), sum(c for _, c in mine.values()))
+                  if mine else THROUGH_F6)
     try:
         for n_classes in (10, 96, 1, 26):
             what = f"lenet5_totals({n_classes})"
             params, connections = _pair_of_ints(lenet5_totals(n_classes), what)
-            check_int(f"{what}, parameters", params, THROUGH_F6[0],
+            check_int(f"{what}, parameters", params, through_f6[0],
                       hint="The output units add no trainable parameter, however many there "
-                           "are" if params == THROUGH_F6[0] + 84 * n_classes else
-                      "Sum the trainable parameters of every layer" if n_classes == 10 else
-                      None)
-            expected = THROUGH_F6[1] + 84 * n_classes
+                           "are" if params == through_f6[0] + 84 * n_classes else
+                      "Sum the trainable parameters of every layer in LAYERS"
+                      if n_classes == 10 else None)
+            expected = through_f6[1] + 84 * n_classes
             hint = None
-            if connections == THROUGH_F6[1]:
+            if connections == through_f6[1]:
                 hint = "That is the total through F6: add the output layer's connections"
-            elif connections == 340_908 and n_classes != 10:
+            elif connections == through_f6[1] + 840 and n_classes != 10:
                 hint = ("With n_classes output units the output layer has n_classes x 84 "
                         "connections: compute the totals from n_classes")
             elif connections == expected + n_classes:

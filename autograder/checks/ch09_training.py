@@ -714,7 +714,19 @@ def check_error_rate(error_rate, lenet5_forward) -> None:
         labels[changed] = (labels[changed] + r.integers(1, 10, size=k)) % 10
         stand_in = _StandIn(decisions, r)
         what = f"error_rate on {n:,} digits of which exactly {k} are misclassified"
-        got = _as_fraction(error_rate({}, _inputs_with_ids(n), labels, forward=stand_in), what)
+        try:
+            got = error_rate({}, _inputs_with_ids(n), labels, forward=stand_in)
+        except Exception as err:    # noqa: BLE001 - say whether forward was used at all
+            if stand_in.sizes:
+                raise
+            raise AssertionError(f"{what}: error_rate(params, x, labels, forward=...) must score "
+                                 f"the digits with the forward function it is given; it never "
+                                 f"called it, and raised {type(err).__name__}: {err}") from None
+        if not stand_in.sizes:
+            raise AssertionError(f"{what}: error_rate(params, x, labels, forward=...) must score "
+                                 f"the digits with the forward function it is given; it never "
+                                 f"called it")
+        got = _as_fraction(got, what)
         if stand_in.sizes and max(stand_in.sizes) > MAX_BATCH:
             raise AssertionError(
                 f"{what}: error_rate gave the network {max(stand_in.sizes):,} digits in one call; "
@@ -787,7 +799,9 @@ def _loop_with_own_parts(params, x, labels, eta, order, batch_size, parts, batch
 
 
 def _same_params(a, b) -> bool:
-    return all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-12) for k in SHAPES)
+    """Equal up to rounding (nan where the other has nan too: a broken step is not the loop's
+    fault)."""
+    return all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-12, equal_nan=True) for k in SHAPES)
 
 
 def check_train_pass(train_pass, lenet5_forward, lenet5_backward, estimate_hessian,
