@@ -53,6 +53,7 @@ class Chapter:
         (path,) = sorted((SOLUTIONS / chapter).glob("*.ipynb"))
         nb = nbformat.read(path, as_version=4)
         self.name, self.tests, self.answers, imports = chapter, {}, set(), []
+        self._previous = None
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
@@ -71,11 +72,11 @@ class Chapter:
         """A fresh namespace with the chapter's imports run in it."""
         from autograder.release import previous_chapters
 
-        if "previous_chapters" not in sys.modules:
-            module = types.ModuleType("previous_chapters")
+        if self._previous is None:
+            self._previous = types.ModuleType("previous_chapters")
             exec(compile(previous_chapters(self.name) or "", "previous_chapters.py", "exec"),
-                 module.__dict__)
-            sys.modules["previous_chapters"] = module
+                 self._previous.__dict__)
+        sys.modules["previous_chapters"] = self._previous  # this chapter's, for its imports
         ns = {"__name__": "__judge__"}
         exec(self.imports, ns)
         return ns
