@@ -254,3 +254,15 @@ def test_shipped_weights_reach_the_papers_test_error():
     err = model.error_rate(params, images, labels)
     assert err <= 0.0095
     assert err == pytest.approx(meta["test_error"], abs=2e-4)
+
+
+def test_shipped_activations_are_what_the_shipped_weights_compute():
+    """data/activations (read by the chapters) is what scripts/make_activations.py makes now."""
+    from lenet5 import data
+    from scripts.make_activations import activations
+
+    shipped, fresh = data.load_activations(), activations()
+    assert shipped.keys() == fresh.keys()
+    for name, array in fresh.items():
+        assert shipped[name].shape == array.shape and shipped[name].dtype == array.dtype, name
+        np.testing.assert_allclose(shipped[name], array, rtol=1e-4, atol=1e-5, err_msg=name)
