@@ -54,7 +54,7 @@ def show_unit_modes(counts, curves, labels, title=None):
     ax.axhline(0, color="0.7", linewidth=0.8)
     ax.set_xticks(counts)
     ax.set_xlabel("number of the four inputs that are on (+1; the others are -1)")
-    ax.set_ylabel("unit output f(c * sum + b)")
+    ax.set_ylabel("unit output f(w * sum + b)")
     ax.set_ylim(-1.8, 1.8)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     if title:

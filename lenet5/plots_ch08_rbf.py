@@ -7,11 +7,12 @@ import numpy as np
 A_SQUASH = 1.7159
 
 
-def show_penalties(image, f6, penalties, label, title=None):
+def show_penalties(image, f6, penalties, label, predicted, title=None):
     """One digit, its F6 output as a 7x12 picture and its ten RBF penalties as bars.
 
-    image: (H, W) the input digit; f6: (84,) F6 outputs; penalties: (10,); label: true class.
-    The smallest penalty (the prediction) is drawn in orange, the true class outlined.
+    image: (H, W) the input digit; f6: (84,) F6 outputs; penalties: (10,); label: true class;
+    predicted: the class the network chose (computed by the caller). The predicted class is
+    drawn in orange, the true class outlined.
     """
     f6 = np.asarray(f6).reshape(12, 7)
     penalties = np.asarray(penalties)
@@ -23,7 +24,7 @@ def show_penalties(image, f6, penalties, label, title=None):
     axes[1].set_title("F6 output as 7x12", fontsize=9)
     axes[1].set_axis_off()
     fig.colorbar(im, ax=axes[1], fraction=0.08, pad=0.04, ticks=[-1.7159, -1, 0, 1, 1.7159])
-    winner = int(np.argmin(penalties))
+    winner = int(predicted)
     colors = ["tab:orange" if i == winner else "tab:blue" for i in range(len(penalties))]
     bars = axes[2].bar(range(len(penalties)), penalties, color=colors)
     bars[int(label)].set_edgecolor("black")
@@ -34,7 +35,8 @@ def show_penalties(image, f6, penalties, label, title=None):
     axes[2].set_xticks(range(len(penalties)))
     axes[2].set_xlabel("class i")
     axes[2].set_ylabel("penalty $y_i$")
-    axes[2].set_title(f"RBF penalties (smallest, orange: {winner}; outlined: label)", fontsize=9)
+    axes[2].set_title(f"RBF penalties (orange: predicted, {winner}; outlined: label)",
+                      fontsize=9)
     axes[2].set_ylim(0, max(penalties) * 1.15)
     if title:
         fig.suptitle(title, fontsize=10)

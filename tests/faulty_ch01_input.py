@@ -1,4 +1,8 @@
-"""Deliberately wrong chapter-1 submissions and what the grader must make of them."""
+"""Deliberately wrong chapter-1 submissions and what the grader must make of them.
+
+Chapter 1 has 10 points: decode_idx 3 (visible 1, hidden 1, malformed data 1), read_idx 2
+(visible 1, hidden 1), to_lenet_input 5 (visible 2, hidden 3).
+"""
 
 ZERO_PADDING = '''
 def to_lenet_input(images):
@@ -7,6 +11,15 @@ def to_lenet_input(images):
     return out
 '''
 
+NO_CHANNEL_AXIS = '''
+def to_lenet_input(images):
+    out = np.full((images.shape[0], 32, 32), -0.1)
+    out[:, 2:30, 2:30] = images * (1.275 / 255) - 0.1
+    return out
+'''
+
+# A complete read_idx that reads the elements little-endian (used by tests/corpus as a
+# read_idx of its own; on the shipped uint8 files it gives the right arrays).
 LITTLE_ENDIAN = '''
 def read_idx(path):
     path = Path(path)
@@ -22,6 +35,32 @@ def read_idx(path):
     return np.frombuffer(raw, dtype, offset=4 + 4 * ndim).reshape(shape)
 '''
 
+_DECODE = '''
+def decode_idx(raw):
+    kinds = {{0x08: "u1", 0x09: "i1", 0x0B: "{e}i2", 0x0C: "{e}i4", 0x0D: "{e}f4", 0x0E: "{e}f8"}}
+    if len(raw) < 4 or raw[:2] != b"\\0\\0" or raw[2] not in kinds:
+        raise ValueError("bad header")
+    ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError("the header is cut short")
+    shape = tuple(int.from_bytes(raw[4 + 4 * k: 8 + 4 * k], "big") for k in range(ndim))
+    dtype = np.dtype(kinds[raw[2]])
+    if len(raw) {compare} 4 + 4 * ndim + int(np.prod(shape)) * dtype.itemsize:
+        raise ValueError("wrong size")
+    return np.frombuffer(raw, dtype, count=int(np.prod(shape)), offset=4 + 4 * ndim).reshape(shape){convert}
+'''
+
+DECODE_LITTLE_ENDIAN = _DECODE.format(e="<", compare="!=", convert="")
+DECODE_BIG_ENDIAN_RESULT = _DECODE.format(e=">", compare="!=", convert="")
+DECODE_ACCEPTS_EXTRA_BYTES = _DECODE.format(e=">", compare="<",
+                                            convert=".astype(dtype.newbyteorder('='))")
+
+READ_WITHOUT_GZIP = '''
+def read_idx(path):
+    with open(path, "rb") as f:
+        return decode_idx(f.read())
+'''
+
 INK_175 = '''
 def to_lenet_input(images):
     out = np.full((len(images), 1, 32, 32), -0.1)
@@ -32,19 +71,27 @@ def to_lenet_input(images):
 # student -> (chapter, {grade_id: replacement source})
 FAULTY = {
     "pads_with_zero": ("ch01_input", {"to_lenet_input": ZERO_PADDING}),
-    "little_endian": ("ch01_input", {"read_idx": LITTLE_ENDIAN}),
+    "no_channel_axis": ("ch01_input", {"to_lenet_input": NO_CHANNEL_AXIS}),
+    "little_endian": ("ch01_input", {"decode_idx": DECODE_LITTLE_ENDIAN}),
+    "big_endian_result": ("ch01_input", {"decode_idx": DECODE_BIG_ENDIAN_RESULT}),
+    "accepts_extra_bytes": ("ch01_input", {"decode_idx": DECODE_ACCEPTS_EXTRA_BYTES}),
+    "forgets_gzip": ("ch01_input", {"read_idx": READ_WITHOUT_GZIP}),
     "ink_175": ("ch01_input", {"to_lenet_input": INK_175}),
     "loops_forever": ("ch01_input", {"read_idx": "while True:\n    pass"}),
     "raises": ("ch01_input", {"to_lenet_input": "raise RuntimeError('I give up')"}),
     "kills_kernel": ("ch01_input", {"read_idx": "import os\nos._exit(1)"}),
 }
 
-# student -> (score, a phrase the feedback must contain); the other students are tested in
-# tests/test_grading.py
+# student -> (score out of 10, a phrase the feedback must contain); the other students are
+# tested in tests/test_grading.py
 EXPECTED = {
     "pads_with_zero": (5, "they must be -0.1, not 0"),
-    "little_endian": (5, "byte-swapped"),
+    "no_channel_axis": (5, "expected shape (2, 1, 32, 32), got (2, 32, 32)"),
+    "little_endian": (8, "byte-swapped"),
+    "big_endian_result": (8, "native byte order"),
+    "accepts_extra_bytes": (8, "one element too many"),
+    "forgets_gzip": (8, "bad magic number"),
     "ink_175": (5, "ink maps to 1.75"),
-    "loops_forever": (5, "CellTimeoutError"),
+    "loops_forever": (8, "CellTimeoutError"),
     "raises": (5, "I give up"),
 }

@@ -1,4 +1,9 @@
-"""Deliberately wrong chapter-2 submissions and what the grader must make of them."""
+"""Deliberately wrong chapter-2 submissions and what the grader must make of them.
+
+Chapter 2 has 22 points: conv_output_size 2 (visible 1, hidden 1); counts 4 (visible 1,
+c1_params/c1_connections hidden 1, conv_layer_counts hidden 2); squash 3 (1, 2);
+conv_forward_naive 4 (2, 2); conv_forward 4 (1, 3); conv_backward 5 (2, 3).
+"""
 
 _CONV = '''
 def conv_forward(x, w, b):
@@ -18,18 +23,68 @@ def squash_backward(dout, cache):
     return dout * cache * (1 - cache)
 '''
 
+_COUNTS = '''
+def conv_layer_counts(maps, in_side, kernel, in_maps):
+    window = kernel * kernel * in_maps
+    side = {side}
+    return maps * (window{bias}), maps * side * side * (window{bias})
+'''
+
+# The loops are wrong (maps and positions mixed up), the vectorised version is right: the
+# visible check of conv_forward must not blame conv_forward for it.
+NAIVE_WRONG = '''
+def conv_forward_naive(x, w, b):
+    n_images, _, height, width = x.shape
+    n_maps, _, kh, kw = w.shape
+    out = np.zeros((n_images, n_maps, height - kh + 1, width - kw + 1))
+    for n in range(n_images):
+        for f in range(n_maps):
+            for i in range(height - kh + 1):
+                for j in range(width - kw + 1):
+                    out[n, f, i, j] = np.sum(x[n, :, i:i + kh, j:j + kw] * w[f])
+    return out, (x, w, b)
+'''
+
+BACKWARD_NO_FLIP = '''
+def conv_backward(dout, cache):
+    x, w, windows = cache
+    kh, kw = w.shape[2:]
+    db = dout.sum(axis=(0, 2, 3))
+    dw = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))
+    padded = np.pad(dout, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
+    dwindows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(2, 3))
+    dx = np.tensordot(dwindows, w, axes=([1, 4, 5], [0, 2, 3]))
+    return dx.transpose(0, 3, 1, 2), dw, db
+'''
+
 FAULTY = {
     "flipped_kernel": ("ch02_c1", {"conv_forward": _CONV.format(prelude="w = w[:, :, ::-1, ::-1]")}),
     "same_padding": ("ch02_c1", {"conv_forward": _CONV.format(
         prelude="x = np.pad(x, ((0, 0), (0, 0), (w.shape[2] // 2,) * 2, (w.shape[3] // 2,) * 2))")}),
     "sigmoid_squash": ("ch02_c1", {"squash": SQUASH_SIGMOID}),
-    "counts_without_bias": ("ch02_c1", {"c1_counts": "c1_params = 6 * 25\nc1_connections = 6 * 28 * 28 * 25"}),
+    "counts_without_bias": ("ch02_c1", {
+        "conv_layer_counts": _COUNTS.format(side="in_side - kernel + 1", bias="")}),
+    "counts_input_side": ("ch02_c1", {
+        "conv_layer_counts": _COUNTS.format(side="in_side", bias=" + 1")}),
+    "counts_typed_in": ("ch02_c1", {
+        "conv_layer_counts": "def conv_layer_counts(maps, in_side, kernel, in_maps):\n"
+                             "    return 156, 122_304",
+        "c1_counts": "c1_params = 156\nc1_connections = 122_304"}),
+    "counts_as_floats": ("ch02_c1", {
+        "c1_counts": "c1_params = 6 * (5 * 5 + 1) * 1.0\nc1_connections = 122304.0"}),
+    "naive_wrong_fast_right": ("ch02_c1", {"conv_forward_naive": NAIVE_WRONG}),
+    "backward_no_flip": ("ch02_c1", {"conv_backward": BACKWARD_NO_FLIP}),
 }
 
-# student -> (score out of 20, a phrase the feedback must contain)
+# student -> (score out of 22, a phrase the feedback must contain)
 EXPECTED = {
-    "flipped_kernel": (11, "convolution with the kernel flipped"),
-    "same_padding": (11, "you padded the input"),
-    "sigmoid_squash": (17, "logistic sigmoid"),
-    "counts_without_bias": (18, "and one bias"),
+    "flipped_kernel": (13, "convolution with the kernel flipped"),
+    "same_padding": (13, "you padded the input"),
+    "sigmoid_squash": (19, "logistic sigmoid"),
+    "counts_without_bias": (19, "one trainable bias"),
+    "counts_input_side": (19, "not in_side ** 2"),
+    "counts_typed_in": (19, "conv_layer_counts(16, 14, 5, 6)[0] (parameters): expected 2,416"),
+    "counts_as_floats": (20, "expected an integer, got float"),
+    "naive_wrong_fast_right": (18, "values are wrong"),
+    "backward_no_flip": (17, "rotated by 180 degrees"),
 }

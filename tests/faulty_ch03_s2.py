@@ -1,8 +1,11 @@
 """Deliberately wrong submissions of chapter 3 (S2), with the grade and diagnosis they earn.
 
-Chapter 3 has 12 points: s2_counts_test 2, subsample_forward 2 + 3, subsample_backward 2 + 3.
-Each wrong forward pass keeps a correct cache, so the backward exercise still earns its 5,
-except s2_coeff_last_axis, whose forward pass fails on the backward checks' shapes too.
+Chapter 3 has 13 points: s2_counts_visible 1 + s2_counts_hidden 2, subsample_forward 2 + 3,
+subsample_backward 1 + 4. Each wrong forward pass keeps a correct cache, so the backward
+exercise still earns its 5, except s2_coeff_last_axis, whose forward pass fails on the
+backward checks' shapes too. A forward pass that averages, with the backward pass of that
+average (s2_average_both), loses the forward points and the visible backward point only:
+the hidden backward check accepts the exact gradient of the averaging forward pass.
 """
 
 _FORWARD = '''
@@ -30,6 +33,23 @@ def subsample_forward(x, coeff, bias):
     return out, (sums, coeff)
 '''
 
+# Review E: one slip (averaging instead of adding), made consistently in both passes.
+AVERAGE_FORWARD_CACHED = '''
+def subsample_forward(x, coeff, bias):
+    n, c, h, w = x.shape
+    means = x.reshape(n, c, h // 2, 2, w // 2, 2).mean(axis=(3, 5))
+    out = coeff[None, :, None, None] * means + bias[None, :, None, None]
+    return out, (means, coeff)
+'''
+AVERAGE_BACKWARD = '''
+def subsample_backward(dout, cache):
+    means, coeff = cache
+    dcoeff = (dout * means).sum(axis=(0, 2, 3))
+    dbias = dout.sum(axis=(0, 2, 3))
+    dx = np.repeat(np.repeat(dout * coeff[None, :, None, None] / 4, 2, axis=2), 2, axis=3)
+    return dx, dcoeff, dbias
+'''
+
 BACKWARD_NO_COEFF = '''
 def subsample_backward(dout, cache):
     sums, coeff = cache
@@ -48,13 +68,24 @@ def subsample_backward(dout, cache):
     return dx, dcoeff, dbias
 '''
 
-COUNTS_NO_BIAS = '''
-maps = 6
-side = 28 // 2
-block = 2 * 2
-s2_params = maps * 2
-s2_connections = maps * side * side * block
+_COUNTS = '''
+def subsample_counts(maps, in_side, window=2):
+    side = in_side // {divisor}
+    return {params}, {connections}
+
+
+s2_params, s2_connections = {s2}
 '''
+_RIGHT = dict(divisor="window", params="maps * 2",
+              connections="maps * side * side * (window * window + 1)",
+              s2="subsample_counts(6, 28)")
+COUNTS_NO_BIAS = _COUNTS.format(**{**_RIGHT, "connections": "maps * side * side * window * window"})
+COUNTS_PARAMS_PER_UNIT = _COUNTS.format(**{**_RIGHT, "params": "maps * side * side * 2"})
+COUNTS_IGNORE_WINDOW = _COUNTS.format(**{**_RIGHT, "divisor": "2",
+                                         "connections": "maps * side * side * (4 + 1)"})
+# The paper's numbers typed in, with a function that only scales them.
+COUNTS_TYPED = _COUNTS.format(**{**_RIGHT, "connections": "5880 * maps // 6",
+                                 "s2": "12, 5880"})
 
 FAULTY = {
     "s2_average_no_coeff": ("ch03_s2", {"subsample_forward": AVERAGE_NO_COEFF}),
@@ -62,20 +93,29 @@ FAULTY = {
     "s2_squashes": ("ch03_s2", {"subsample_forward": SQUASHES}),
     "s2_coeff_last_axis": ("ch03_s2", {"subsample_forward": COEFF_LAST_AXIS}),
     "s2_average_times_coeff": ("ch03_s2", {"subsample_forward": AVERAGE_TIMES_COEFF}),
+    "s2_average_both": ("ch03_s2", {"subsample_forward": AVERAGE_FORWARD_CACHED,
+                                    "subsample_backward": AVERAGE_BACKWARD}),
     "s2_stride_one": ("ch03_s2", {"subsample_forward": STRIDE_ONE}),
     "s2_backward_no_coeff": ("ch03_s2", {"subsample_backward": BACKWARD_NO_COEFF}),
     "s2_backward_per_image": ("ch03_s2", {"subsample_backward": BACKWARD_PER_IMAGE}),
     "s2_counts_no_bias": ("ch03_s2", {"s2_counts": COUNTS_NO_BIAS}),
+    "s2_counts_params_per_unit": ("ch03_s2", {"s2_counts": COUNTS_PARAMS_PER_UNIT}),
+    "s2_counts_ignore_window": ("ch03_s2", {"s2_counts": COUNTS_IGNORE_WINDOW}),
+    "s2_counts_typed": ("ch03_s2", {"s2_counts": COUNTS_TYPED}),
 }
 
 EXPECTED = {
-    "s2_average_no_coeff": (7, "you average the four inputs without the trainable coefficient"),
-    "s2_max_pool": (7, "(max pooling)"),
-    "s2_squashes": (7, "the squash is a separate step"),
+    "s2_average_no_coeff": (8, "you average the four inputs without the trainable coefficient"),
+    "s2_max_pool": (8, "(max pooling)"),
+    "s2_squashes": (8, "the squash is a separate step"),
     "s2_coeff_last_axis": (4, "applied along the last (width) axis"),
-    "s2_average_times_coeff": (7, "the four inputs are added (p. 7), not averaged"),
-    "s2_stride_one": (7, "they move by 2 (stride 2), not by 1"),
-    "s2_backward_no_coeff": (7, "but not multiplied by the map"),
-    "s2_backward_per_image": (7, "so sum over the batch too"),
-    "s2_counts_no_bias": (10, "has 4 inputs plus its bias"),
+    "s2_average_times_coeff": (8, "the four inputs are added (p. 7), not averaged"),
+    "s2_average_both": (7, "the four inputs are added (p. 7), not averaged"),
+    "s2_stride_one": (8, "they move by 2 (stride 2), not by 1"),
+    "s2_backward_no_coeff": (8, "but not multiplied by the map"),
+    "s2_backward_per_image": (8, "so sum over the batch too"),
+    "s2_counts_no_bias": (11, "4 inputs plus its bias"),
+    "s2_counts_params_per_unit": (11, "count them once per map, not once per unit"),
+    "s2_counts_ignore_window": (11, "ignores the argument window"),
+    "s2_counts_typed": (11, "subsample_counts(3, 8, window=2): expected (6, 240)"),
 }

@@ -1,35 +1,55 @@
 """Deliberately wrong submissions of chapter 4 (C3), with the grade and diagnosis they earn.
 
-Chapter 4 has 17 points: c3_table 2 + 3, c3_counts_test 2, sparse_conv_forward 2 + 3,
-sparse_conv_backward 2 + 3. A wrong table also spoils the counts (computed from it) and,
-when its shape is wrong, the forward pass's visible check on Table I.
+Chapter 4 has 18 points: c3_table_visible 1, c3_table_hidden 2 (C3_TABLE against Table I),
+connection_table_hidden 2 (the rule for 8, 10 and 12 maps), c3_counts_visible 1 +
+c3_counts_hidden 2, sparse_conv_forward 2 + 3, sparse_conv_backward 2 + 3. A wrong table
+costs the table's points only: the counts are accepted when they are right for the
+student's own table, and the convolution's checks use their own tables. A table typed in
+from the paper keeps the C3_TABLE points but not the rule's.
+
+A forward pass that modifies its argument w is reported by the visible check in the
+student's kernel, but costs no points: the judge's arguments are copies, so the in-place
+change cannot be seen from there (and changes nothing the judge grades).
 """
 
 _TABLE = '''
-C3_TABLE = np.zeros((6, 16), dtype=bool)
-groups = ([{triples} for s in range(6)]
-          + [[(s + k) % 6 for k in range(4)] for s in range(6)]
-          + [[(s + k) % 6 for k in (0, 1, 3, 4)] for s in {starts}]
-          + [list(range(6))])
-for j, inputs in enumerate(groups):
-    C3_TABLE[inputs, j] = True
-C3_TABLE = {final}
+def connection_table(n):
+    groups = ([{triples} for s in range(n)]
+              + [[(s + k) % {modulus} for k in range(4)] for s in range(n)]
+              + [[(s + k) % {modulus} for k in (0, 1, n // 2, n // 2 + 1)] for s in {starts}]
+              + [list(range(n))])
+    table = np.zeros((n, len(groups)), dtype=bool)
+    for j, inputs in enumerate(groups):
+        table[inputs, j] = True
+    return {final}
+
+
+C3_TABLE = connection_table(6)
 '''
 
-_RIGHT = dict(triples="[(s + k) % 6 for k in range(3)]", starts="range(3)", final="C3_TABLE")
-TABLE_TRANSPOSED = _TABLE.format(**{**_RIGHT, "final": "C3_TABLE.T.copy()"})
-TABLE_INVERTED = _TABLE.format(**{**_RIGHT, "final": "~C3_TABLE"})
-TABLE_NO_WRAP = _TABLE.format(**{**_RIGHT, "triples": "[k for k in range(s, s + 3) if k < 6]"})
-TABLE_NONCONTIGUOUS_ORDER = _TABLE.format(**{**_RIGHT, "starts": "(0, 2, 4)"})
+_RIGHT = dict(triples="[(s + k) % n for k in range(3)]", starts="range(n // 2)",
+              final="table", modulus="n")
+TABLE_TRANSPOSED = _TABLE.format(**{**_RIGHT, "final": "table.T.copy()"})
+TABLE_INVERTED = _TABLE.format(**{**_RIGHT, "final": "~table"})
+TABLE_NO_WRAP = _TABLE.format(**{**_RIGHT, "triples": "[k for k in range(s, s + 3) if k < n]"})
+TABLE_NONCONTIGUOUS_ORDER = _TABLE.format(**{**_RIGHT, "starts": "range(0, n, 2)"})
+TABLE_MODULO_6 = _TABLE.format(**{**_RIGHT, "modulus": "6",
+                                  "triples": "[(s + k) % 6 for k in range(3)]"})
 
-TABLE_TYPO = '''
+_TYPED = '''
 C3_TABLE = np.array([[1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1],
                      [1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1],
                      [1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1],
-                     [0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1],
+                     [{row3}],
                      [0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1, 0, 1],
                      [0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 1, 1, 1]], dtype=bool)
+
+
+def connection_table(n):
+    return C3_TABLE
 '''
+TABLE_TYPED = _TYPED.format(row3="0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0, 1, 1")
+TABLE_TYPO = _TYPED.format(row3="0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1")
 
 _FORWARD = '''
 def sparse_conv_forward(x, w, b, table):
@@ -42,15 +62,6 @@ def sparse_conv_forward(x, w, b, table):
 '''
 FORWARD_FULL = _FORWARD.format(weights="w", cached="used")
 FORWARD_FLIPPED = _FORWARD.format(weights="used[:, :, ::-1, ::-1]", cached="used")
-
-FORWARD_MODIFIES_W = '''
-def sparse_conv_forward(x, w, b, table):
-    kh, kw = w.shape[2:]
-    w *= np.asarray(table, dtype=bool).T[:, :, None, None]
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
-    out = np.einsum("nchwuv,fcuv->nfhw", windows, w) + b[None, :, None, None]
-    return out, (x, w.copy(), table)
-'''
 
 _BACKWARD = '''
 def sparse_conv_backward(dout, cache):
@@ -73,38 +84,56 @@ BACKWARD_DW_UNMASKED = _BACKWARD.format(dw="dw")
 FORWARD_CACHES_RAW_W = _FORWARD.format(weights="used", cached="w.copy()")
 BACKWARD_DX_UNMASKED = _BACKWARD.format(dw="np.where(mask, dw, 0.0)")
 
-COUNTS_FULL = '''
-kernel = 5 * 5
-units = 10 * 10
-c3_params = 16 * (6 * kernel + 1)
-c3_connections = c3_params * units
+_COUNTS = '''
+def sparse_conv_counts(table, kernel, out_side):
+    table = np.asarray(table, dtype=bool)
+    params = {params}
+    return params, {connections}
+
+
+c3_params, c3_connections = {c3}
 '''
+_RIGHT_COUNTS = dict(params="int(table.sum()) * kernel * kernel + table.shape[1]",
+                     connections="params * out_side * out_side",
+                     c3="sparse_conv_counts(C3_TABLE, 5, 10)")
+COUNTS_FULL = _COUNTS.format(**{**_RIGHT_COUNTS,
+                                "params": "table.shape[1] * (table.shape[0] * kernel * kernel + 1)"})
+COUNTS_NO_BIAS = _COUNTS.format(**{**_RIGHT_COUNTS, "params": "int(table.sum()) * kernel * kernel"})
+# The paper's numbers typed in, and a function that returns them whatever its arguments.
+COUNTS_TYPED = _COUNTS.format(**{**_RIGHT_COUNTS, "params": "1516", "connections": "151600",
+                                 "c3": "1516, 151600"})
 
 FAULTY = {
     "c3_table_transposed": ("ch04_c3", {"c3_table": TABLE_TRANSPOSED}),
     "c3_table_inverted": ("ch04_c3", {"c3_table": TABLE_INVERTED}),
     "c3_table_no_wrap": ("ch04_c3", {"c3_table": TABLE_NO_WRAP}),
     "c3_table_noncontiguous_order": ("ch04_c3", {"c3_table": TABLE_NONCONTIGUOUS_ORDER}),
+    "c3_table_modulo_6": ("ch04_c3", {"c3_table": TABLE_MODULO_6}),
+    "c3_table_typed": ("ch04_c3", {"c3_table": TABLE_TYPED}),
     "c3_table_typo": ("ch04_c3", {"c3_table": TABLE_TYPO}),
     "c3_forward_full": ("ch04_c3", {"sparse_conv_forward": FORWARD_FULL}),
     "c3_forward_flipped": ("ch04_c3", {"sparse_conv_forward": FORWARD_FLIPPED}),
-    "c3_forward_modifies_w": ("ch04_c3", {"sparse_conv_forward": FORWARD_MODIFIES_W}),
     "c3_backward_dw_unmasked": ("ch04_c3", {"sparse_conv_backward": BACKWARD_DW_UNMASKED}),
     "c3_backward_dx_unmasked": ("ch04_c3", {"sparse_conv_forward": FORWARD_CACHES_RAW_W,
                                             "sparse_conv_backward": BACKWARD_DX_UNMASKED}),
     "c3_counts_full": ("ch04_c3", {"c3_counts": COUNTS_FULL}),
+    "c3_counts_no_bias": ("ch04_c3", {"c3_counts": COUNTS_NO_BIAS}),
+    "c3_counts_typed": ("ch04_c3", {"c3_counts": COUNTS_TYPED}),
 }
 
 EXPECTED = {
-    "c3_table_transposed": (8, "your table is transposed"),
-    "c3_table_inverted": (10, "(inverted symbols)"),
-    "c3_table_no_wrap": (10, "The contiguous subsets wrap around"),
+    "c3_table_transposed": (13, "your table is transposed"),
+    "c3_table_inverted": (13, "(inverted symbols)"),
+    "c3_table_no_wrap": (13, "The contiguous subsets wrap around"),
     "c3_table_noncontiguous_order": (14, "the non-contiguous quadruples (C3 maps 12-14) are wrong"),
-    "c3_table_typo": (10, "row 3 (the C3 maps fed by S2 map 3) is wrong"),
-    "c3_forward_full": (12, "weights at connections that are absent"),
-    "c3_forward_flipped": (12, "you flip the kernel (true convolution)"),
-    "c3_forward_modifies_w": (12, "your function changed its argument w"),
-    "c3_backward_dw_unmasked": (12, "dw is nonzero at absent connections"),
-    "c3_backward_dx_unmasked": (12, "dx uses the weights of absent connections"),
-    "c3_counts_full": (15, "2,416 would be a fully connected C3"),
+    "c3_table_modulo_6": (16, "count modulo n, not modulo 6"),
+    "c3_table_typed": (15, "connection_table(8): expected shape (8, 21), got (6, 16)"),
+    "c3_table_typo": (13, "row 3 (the C3 maps fed by S2 map 3) is wrong"),
+    "c3_forward_full": (13, "weights at connections that are absent"),
+    "c3_forward_flipped": (13, "you flip the kernel (true convolution)"),
+    "c3_backward_dw_unmasked": (13, "dw is nonzero at absent connections"),
+    "c3_backward_dx_unmasked": (13, "dx uses the weights of absent connections"),
+    "c3_counts_full": (15, "That is a fully connected layer"),
+    "c3_counts_no_bias": (16, "Add one bias per output map"),
+    "c3_counts_typed": (15, "sparse_conv_counts(Table I, 3, 12): expected"),
 }

@@ -1,8 +1,8 @@
 """Deliberately wrong submissions of chapter 8 (output RBF layer and losses) and their grades.
 
 Each entry replaces one solution cell of solutions/ch08_rbf/ch08_rbf.ipynb. The chapter is
-worth 22 points: rbf_forward 2 + 3, rbf_backward 1 + 2, predict 1 + 2, mle_loss 1 + 2,
-map_loss 2 + 3, counts 1 + 2 (visible + hidden).
+worth 23 points: rbf_forward 2 + 3, rbf_backward 1 + 2, predict 1 + 2, mle_loss 1 + 2,
+map_loss 2 + 3, counts 1 + 3 (visible + hidden).
 """
 
 CHAPTER = "ch08_rbf"
@@ -33,6 +33,12 @@ def rbf_backward(dout, cache):
 ARGMAX = '''
 def predict(penalties):
     return np.argmax(penalties, axis=1)
+'''
+
+LAST_OF_TIES = '''
+def predict(penalties):
+    k = penalties.shape[1]
+    return k - 1 - np.argmin(penalties[:, ::-1], axis=1)
 '''
 
 MLE_SUM = '''
@@ -79,17 +85,56 @@ def map_loss(penalties, labels, j):
 '''
 
 FORGETS_RBF_CONNECTIONS = '''
-rbf_params = 0
-rbf_connections = 10 * 84
-total_params = sum(p for p, _ in LAYERS.values())
-total_connections = sum(c for _, c in LAYERS.values())
+def rbf_layer_counts(n_units, n_inputs):
+    return 0, n_units * n_inputs
+
+
+def lenet5_totals(n_classes):
+    return (sum(p for p, _ in LAYERS.values()), sum(c for _, c in LAYERS.values()))
+
+
+rbf_params, rbf_connections = rbf_layer_counts(10, 84)
+total_params, total_connections = lenet5_totals(10)
 '''
 
 TRAINS_CENTRES = '''
-rbf_params = 10 * 84
-rbf_connections = 10 * 84
-total_params = sum(p for p, _ in LAYERS.values()) + rbf_params
-total_connections = sum(c for _, c in LAYERS.values()) + rbf_connections
+def rbf_layer_counts(n_units, n_inputs):
+    return n_units * n_inputs, n_units * n_inputs
+
+
+def lenet5_totals(n_classes):
+    rbf_p, rbf_c = rbf_layer_counts(n_classes, 84)
+    return (sum(p for p, _ in LAYERS.values()) + rbf_p,
+            sum(c for _, c in LAYERS.values()) + rbf_c)
+
+
+rbf_params, rbf_connections = rbf_layer_counts(10, 84)
+total_params, total_connections = lenet5_totals(10)
+'''
+
+TYPED_COUNTS = '''
+def rbf_layer_counts(n_units, n_inputs):
+    return 0, 840
+
+
+def lenet5_totals(n_classes):
+    return 60000, 340908
+
+
+rbf_params, rbf_connections = rbf_layer_counts(10, 84)
+total_params, total_connections = lenet5_totals(10)
+'''
+
+FULL_C3 = '''
+c3_full = 16 * (6 * 25 + 1)                 # C3 fully connected, as in the Keras variant
+LAYERS = {
+    "C1": (6 * (5 * 5 + 1),     28 * 28 * 6 * (5 * 5 + 1)),
+    "S2": (6 * 2,               14 * 14 * 6 * (2 * 2 + 1)),
+    "C3": (c3_full,             10 * 10 * c3_full),
+    "S4": (16 * 2,              5 * 5 * 16 * (2 * 2 + 1)),
+    "C5": (120 * (16 * 25 + 1), 1 * 1 * 120 * (16 * 25 + 1)),
+    "F6": (84 * (120 + 1),      84 * (120 + 1)),
+}
 '''
 
 # student -> (chapter, {grade_id: replacement source})
@@ -99,25 +144,36 @@ FAULTY = {
     "ch08_dot_product": (CHAPTER, {"rbf_forward": DOT_PRODUCT}),
     "ch08_no_factor_2": (CHAPTER, {"rbf_backward": NO_FACTOR_2}),
     "ch08_argmax": (CHAPTER, {"predict": ARGMAX}),
+    "ch08_last_of_ties": (CHAPTER, {"predict": LAST_OF_TIES}),
     "ch08_mle_sum": (CHAPTER, {"mle_loss": MLE_SUM}),
     "ch08_map_naive": (CHAPTER, {"map_loss": MAP_NAIVE}),
     "ch08_map_shift_without_j": (CHAPTER, {"map_loss": MAP_SHIFT_WITHOUT_J}),
     "ch08_map_without_j": (CHAPTER, {"map_loss": MAP_WITHOUT_J}),
     "ch08_forgets_rbf_connections": (CHAPTER, {"counts": FORGETS_RBF_CONNECTIONS}),
     "ch08_trains_centres": (CHAPTER, {"counts": TRAINS_CENTRES}),
+    "ch08_typed_counts": (CHAPTER, {"counts": TYPED_COUNTS}),
+    "ch08_full_c3": (CHAPTER, {"layer_counts": FULL_C3}),
 }
 
-# student -> (score out of 22, a substring of the feedback that names the mistake)
+# student -> (score out of 23, a substring of the feedback that names the mistake)
 EXPECTED = {
-    "ch08_negative_sum": (17, "negative of eq. 7"),
-    "ch08_plus_centre": (17, "the centre must be subtracted"),
-    "ch08_dot_product": (17, "dot-product similarity"),
-    "ch08_no_factor_2": (19, "keep the factor 2"),
-    "ch08_argmax": (19, "you picked the largest penalty (argmax)"),
-    "ch08_mle_sum": (19, "eq. 8 takes the mean"),
-    "ch08_map_naive": (17, "the result holds inf or NaN"),
-    "ch08_map_shift_without_j": (19, "the result holds inf or NaN"),
-    "ch08_map_without_j": (17, "the e^{-j} term is missing"),
-    "ch08_forgets_rbf_connections": (19, "add the 840 RBF connections"),
-    "ch08_trains_centres": (19, "fixed Fig. 3 codes, chosen by hand and never trained"),
+    "ch08_negative_sum": (18, "negative of eq. 7"),
+    "ch08_plus_centre": (18, "the centre must be subtracted"),
+    "ch08_dot_product": (18, "dot-product similarity"),
+    "ch08_no_factor_2": (20, "keep the factor 2"),
+    "ch08_argmax": (20, "you picked the largest penalty (argmax)"),
+    "ch08_last_of_ties": (20, "you returned the last of the tied classes"),
+    "ch08_mle_sum": (20, "eq. 8 takes the mean"),
+    "ch08_map_naive": (18, "the result holds inf or NaN"),
+    # Caught by the visible checks too now (review D).
+    "ch08_map_shift_without_j": (18, "shifting by the penalties alone"),
+    "ch08_map_without_j": (18, "the e^{-j} term is missing"),
+    # The four values and lenet5_totals are wrong, rbf_layer_counts is right: 1 of 3 hidden.
+    "ch08_forgets_rbf_connections": (20, "That is the total through F6"),
+    "ch08_trains_centres": (20, "fixed Fig. 3 codes, chosen by hand and never trained"),
+    # The values are right (1 of 3 hidden points); the functions only fit LeNet-5's 10 classes.
+    "ch08_typed_counts": (20, "840 only fits LeNet-5"),
+    # A wrong layer of an earlier chapter costs the values' third of the hidden points only:
+    # lenet5_totals is judged against the student's own LAYERS.
+    "ch08_full_c3": (22, "LAYERS['C3'] is (2,416, 241,600)"),
 }

@@ -32,6 +32,30 @@ def softmax_cross_entropy(scores, labels):
     return float(loss), d{scale}
 '''
 
+_COUNTS = """
+def variant_layer_params(side):
+    s = ((side - 4) // 2 - 4) // 2
+    return {{"conv1": {conv1}, "conv2": {conv2}, "dense1": {dense1},
+            "dense2": (120 + 1) * 84, "dense3": (84 + 1) * 10}}
+
+keras_variant_params = sum(variant_layer_params(28).values())
+keras_variant_params_32 = sum(variant_layer_params(32).values())
+"""
+
+_FORWARD = """
+def variant_forward(x, params):
+    p = params
+    a, _ = conv_forward(x, p["conv1_w"], p["conv1_b"])
+    a, _ = maxpool_forward(relu_forward(a)[0])
+    a, _ = conv_forward(a, p["conv2_w"], p["conv2_b"])
+    a, _ = maxpool_forward(relu_forward(a)[0])
+    a = a{flatten}.reshape(len(x), -1)
+    a, _ = relu_forward(dense_forward(a, p["dense1_w"], p["dense1_b"])[0])
+    a, _ = relu_forward(dense_forward(a, p["dense2_w"], p["dense2_b"])[0])
+    scores, _ = dense_forward(a, p["dense3_w"], p["dense3_b"])
+    {last}
+"""
+
 FAULTY = {
     "leaky_relu": ("ch10_modern", {"relu": _RELU.format(
         forward="np.where(x > 0, x, 0.01 * x)", backward="dout * np.where(cache > 0, 1.0, 0.01)")}),
@@ -46,17 +70,37 @@ FAULTY = {
         probs="z = scores - scores.max(axis=1, keepdims=True)\n"
               "    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)",
         reduce="sum", scale="")}),
-    "counts_without_biases": ("ch10_modern", {"keras_counts": (
-        "keras_variant_params = 6 * 25 + 16 * 6 * 25 + 256 * 120 + 120 * 84 + 84 * 10\n"
-        "keras_variant_params_32 = 6 * 25 + 16 * 6 * 25 + 400 * 120 + 120 * 84 + 84 * 10")}),
+    # counts: biases left out everywhere; conv2 through Table I; typed-in values that do not
+    # follow the input's side
+    "counts_without_biases": ("ch10_modern", {"keras_counts": _COUNTS.format(
+        conv1="6 * 25", conv2="16 * 6 * 25", dense1="16 * s * s * 120").replace(
+        "(120 + 1) * 84", "120 * 84").replace("(84 + 1) * 10", "84 * 10")}),
+    "counts_sparse_c3": ("ch10_modern", {"keras_counts": _COUNTS.format(
+        conv1="6 * 26", conv2="1_516", dense1="(16 * s * s + 1) * 120")}),
+    "counts_typed_in": ("ch10_modern", {"keras_counts": (
+        "def variant_layer_params(side):\n"
+        "    return {'conv1': 156, 'conv2': 2_416, 'dense1': 30_840, 'dense2': 10_164,\n"
+        "            'dense3': 850}\n\n"
+        "keras_variant_params = 44_426\n"
+        "keras_variant_params_32 = 61_706\n")}),
+    # the forward pass: probabilities instead of scores; maps flattened position by position
+    "forward_softmax": ("ch10_modern", {"variant_forward": _FORWARD.format(
+        flatten="", last="e = np.exp(scores - scores.max(axis=1, keepdims=True))\n"
+                         "    return e / e.sum(axis=1, keepdims=True)")}),
+    "forward_flatten_order": ("ch10_modern", {"variant_forward": _FORWARD.format(
+        flatten=".transpose(0, 2, 3, 1)", last="return scores")}),
 }
 
-# student -> (score out of 16, a phrase the feedback must contain)
+# student -> (score out of 21, a phrase the feedback must contain)
 EXPECTED = {
-    "leaky_relu": (13, "leaky ReLU"),
-    "average_pool": (11, "you averaged each window"),
-    "tie_to_every_max": (11, "to every tied maximum"),
-    "overflowing_softmax": (11, "subtract each row"),
-    "summed_loss": (11, "you summed the losses"),
-    "counts_without_biases": (13, "you left out the biases"),
+    "leaky_relu": (17, "leaky ReLU"),
+    "average_pool": (15, "you averaged each window"),
+    "tie_to_every_max": (16, "to every tied maximum"),
+    "overflowing_softmax": (16, "subtract each row"),
+    "summed_loss": (16, "you summed the losses"),
+    "counts_without_biases": (17, "you left out the biases"),
+    "counts_sparse_c3": (17, "not through Table I"),
+    "counts_typed_in": (18, "compute the sizes from side"),
+    "forward_softmax": (18, "you returned the softmax probabilities"),
+    "forward_flatten_order": (18, "you flattened the maps in the wrong order"),
 }

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cli
+from autograder import course as cli
 
 REPO = cli.REPO
 GUIDES = ["book/preface.md", "book/instructor_guide.md"]
