@@ -1,4 +1,5 @@
-"""Figures of chapter 5 (S4 and receptive fields)."""
+"""Figures of chapter 5 (S4 and receptive fields). They draw what a cell computed; none of
+them computes a receptive field or a derivative itself."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -7,15 +8,17 @@ import numpy as np
 COLOURS = ["tab:red", "tab:orange", "tab:green", "tab:blue", "tab:purple", "tab:brown"]
 
 
-def show_receptive_fields(x, boxes, *, title=None):
-    """Squares drawn on one 32x32 input.
+def show_receptive_fields(x, boxes, *, title=None, vmin=-0.1, vmax=1.175, cmap="gray_r",
+                          colorbar=None):
+    """Squares drawn on one 2-D image (a 32x32 input, by default on the input's grey scale).
 
-    x: (H, W) input; boxes: list of (label, top, left, side) in input pixels (inclusive
-    top-left corner); each is drawn as a square of ``side`` pixels, with its label in the
-    legend.
+    x: (H, W); boxes: list of (label, top, left, side) in pixels (inclusive top-left corner);
+    each is drawn as a square of ``side`` pixels, with its label in the legend. ``colorbar``:
+    a label for a colour bar of the image's scale (none by default).
     """
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
-    ax.imshow(x, cmap="gray_r", vmin=-0.1, vmax=1.175)
+    fig, ax = plt.subplots(figsize=(4.8, 5.0) if colorbar else (4.8, 4.2),
+                           layout="constrained")
+    im = ax.imshow(x, cmap=cmap, vmin=vmin, vmax=vmax)
     for (label, top, left, side), colour in zip(boxes, COLOURS):
         ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), side, side, fill=False,
                                    edgecolor=colour, linewidth=2, label=label))
@@ -23,23 +26,41 @@ def show_receptive_fields(x, boxes, *, title=None):
     ax.set_ylim(x.shape[0] + 0.5, -1.5)
     ax.set_xticks([0, x.shape[1] - 1])
     ax.set_yticks([0, x.shape[0] - 1])
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+    if colorbar:
+        bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        bar.set_label(colorbar, fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=len(boxes),
+                  fontsize=8, frameon=False)
+    else:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
     if title:
         ax.set_title(title, fontsize=10)
-    fig.tight_layout()
     return fig
 
 
-def show_dependence(masks, titles, *, suptitle=None):
-    """Which input pixels a unit depends on: one (H, W) bool mask per unit, side by side."""
-    masks = np.asarray(masks)
-    fig, axes = plt.subplots(1, len(masks), figsize=(1.9 * len(masks), 2.3), squeeze=False)
-    for ax, mask, title in zip(axes[0], masks, titles):
-        ax.imshow(mask, cmap="Greys", vmin=0, vmax=1.4)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(title, fontsize=8)
+def show_dependence(gradients, titles, *, suptitle=None):
+    """One column per unit: above, the input pixels where its derivative is not zero (black);
+    below, the derivative itself, divided by its largest magnitude (red > 0, blue < 0).
+
+    gradients: one (H, W) array per unit.
+    """
+    gradients = [np.asarray(g, dtype=np.float64) for g in gradients]
+    k = len(gradients)
+    fig, axes = plt.subplots(2, k, figsize=(1.9 * k + 0.8, 4.4), squeeze=False,
+                             layout="constrained")
+    for j, (grad, title) in enumerate(zip(gradients, titles)):
+        top, bottom = axes[0, j], axes[1, j]
+        top.imshow(grad != 0, cmap="Greys", vmin=0, vmax=1.4)
+        top.set_title(title, fontsize=8)
+        limit = np.abs(grad).max() or 1.0
+        im = bottom.imshow(grad / limit, cmap="RdBu_r", vmin=-1, vmax=1)
+        for ax in (top, bottom):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel("derivative != 0", fontsize=8)
+    axes[1, 0].set_ylabel("derivative / largest", fontsize=8)
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
-    fig.tight_layout()
+    fig.colorbar(im, ax=axes[:, -1].tolist(), fraction=0.05, pad=0.02, shrink=0.5,
+                 anchor=(0.0, 0.05))
     return fig

@@ -38,11 +38,13 @@ def show_equality(dense, conv, *, title=None):
     return fig
 
 
-def show_replicated(field, predictions, best_penalty, *, window=32, step=4, marks=()):
+def show_replicated(field, predictions, best_penalty, *, window=32, step=4, marks=(),
+                    label="smallest penalty"):
     """The network replicated over a large field.
 
-    field: (H, W) input; predictions, best_penalty: (h, w) per C5 position; marks: positions
-    (i, j) whose ``window``-pixel input window is outlined on the field.
+    field: (H, W) input; predictions, best_penalty: (h, w) per position (the digit read there
+    and a score, smaller = better); marks: positions (i, j) whose ``window``-pixel input
+    window is outlined on the field; label: what the score is, for the colour bar.
     """
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(8.6, 4.2))
     ax0.imshow(field, cmap="gray_r", vmin=-0.1, vmax=1.175)
@@ -61,12 +63,12 @@ def show_replicated(field, predictions, best_penalty, *, window=32, step=4, mark
         for j in range(predictions.shape[1]):
             ax1.text(j, i, str(predictions[i, j]), ha="center", va="center", fontsize=8,
                      color="white" if best_penalty[i, j] < np.median(best_penalty) else "black")
-    ax1.set_title(f"{predictions.shape[0]}x{predictions.shape[1]} outputs: digit with the "
-                  f"smallest penalty\n(one step = {step} input pixels)", fontsize=9)
+    ax1.set_title(f"{predictions.shape[0]}x{predictions.shape[1]} positions: the digit read "
+                  f"there\n(one step = {step} input pixels)", fontsize=9)
     ax1.set_xticks(range(predictions.shape[1]))
     ax1.set_yticks(range(predictions.shape[0]))
     bar = fig.colorbar(im, ax=ax1, fraction=0.046, pad=0.04)
     bar.formatter.set_useOffset(False)
-    bar.set_label("smallest penalty", fontsize=9)
+    bar.set_label(label, fontsize=9)
     fig.tight_layout()
     return fig

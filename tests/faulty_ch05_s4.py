@@ -1,17 +1,28 @@
 """Deliberately wrong submissions of chapter 5 (S4 and receptive fields), with their expected
-grades; tests/test_grading.py grades them with the class (max score 8)."""
+grades; tests/test_grading.py grades them with the class (max score 15)."""
 
 FORGETS_STRIDE = '''
-def receptive_field(layer):
-    field = 1
-    for name, kernel, stride in LENET5_STACK:
+def field_and_jump(stack):
+    result, field, jump = {}, 1, 1
+    for name, kernel, stride in stack:
         field += kernel - 1
-        if name == layer:
-            return field
-    raise ValueError(layer)
+        jump *= stride
+        result[name] = (field, jump)
+    return result
+
+
+def receptive_field(layer):
+    fields = field_and_jump(LENET5_STACK)
+    if layer not in fields:
+        raise ValueError(layer)
+    return fields[layer][0]
 '''
 
 LOOKUP_TABLE = '''
+def field_and_jump(stack):
+    return {"C1": (5, 1), "S2": (6, 2), "C3": (14, 2), "S4": (16, 4), "C5": (32, 4)}
+
+
 def receptive_field(layer):
     answers = {"C1": 5, "S2": 6, "C3": 14, "S4": 16, "C5": 32}
     if layer not in answers:
@@ -20,18 +31,67 @@ def receptive_field(layer):
 '''
 
 NO_BIAS_CONNECTION = '''
-s4_params = 16 * 2
-s4_connections = 5 * 5 * 16 * 4
+def subsampling_counts(maps, in_side, block=2):
+    out_side = in_side // block
+    return maps * 2, maps * out_side * out_side * block * block
+
+
+s4_params, s4_connections = subsampling_counts(16, 10)
 '''
+
+_GRADIENT = '''
+def unit_input_gradient(x, params, layer, unit):
+    p = params
+    steps = [
+        ("C1", lambda v: conv_forward(v, p["C1_w"], p["C1_b"]), conv_backward),
+        ("S2", lambda v: subsample_forward(v, p["S2_coeff"], p["S2_bias"]), subsample_backward),
+        ("C3", lambda v: {C3}, {C3_BACK}),
+        ("S4", lambda v: subsample_forward(v, p["S4_coeff"], p["S4_bias"]), subsample_backward),
+        ("C5", lambda v: conv_forward(v, p["C5_w"], p["C5_b"]), conv_backward),
+    ]
+    names = [name for name, _, _ in steps]
+    if layer not in names:
+        raise ValueError(layer)
+    out, caches = x, []
+    for name, forward, backward in steps[:names.index(layer) + 1]:
+        a, cache = forward(out)
+        out, squash_cache = squash_forward(a)
+        caches.append((backward, cache, squash_cache))
+    dout = np.zeros_like(out)
+    dout[{PROBE}] = 1.0
+    for k, (backward, cache, squash_cache) in enumerate(reversed(caches)):
+        if {SKIP}:
+            dout = backward(dout, cache)[0]
+        else:
+            dout = backward(squash_backward(dout, squash_cache), cache)[0]
+    return dout[0, 0]
+'''
+
+
+def _gradient(c3="sparse_conv_forward(v, p['C3_w'], p['C3_b'], C3_TABLE)",
+              c3_back="sparse_conv_backward", probe="(0,) + tuple(unit)", skip="False"):
+    return (_GRADIENT.replace("{C3}", c3).replace("{C3_BACK}", c3_back)
+            .replace("{PROBE}", probe).replace("{SKIP}", skip))
+
+
+WEIGHTED_SUM = _gradient(skip="k == 0")
+NO_TABLE = _gradient(c3="conv_forward(v, p['C3_w'], p['C3_b'])", c3_back="conv_backward")
+SWAPPED_UNIT = _gradient(probe="(0, unit[0], unit[2], unit[1])")
 
 FAULTY = {
     "ch05_forgets_stride": ("ch05_s4", {"receptive_field": FORGETS_STRIDE}),
     "ch05_lookup_table": ("ch05_s4", {"receptive_field": LOOKUP_TABLE}),
     "ch05_no_bias_connection": ("ch05_s4", {"s4_counts": NO_BIAS_CONNECTION}),
+    "ch05_weighted_sum": ("ch05_s4", {"unit_input_gradient": WEIGHTED_SUM}),
+    "ch05_no_table": ("ch05_s4", {"unit_input_gradient": NO_TABLE}),
+    "ch05_swapped_unit": ("ch05_s4", {"unit_input_gradient": SWAPPED_UNIT}),
 }
 
 EXPECTED = {
-    "ch05_forgets_stride": (3, "forgetting the subsampling strides"),
-    "ch05_lookup_table": (5, "not from numbers of your own"),
-    "ch05_no_bias_connection": (6, "Count the bias connection of each unit too"),
+    "ch05_forgets_stride": (9, "forgetting the strides below it"),
+    "ch05_lookup_table": (11, "compute them from the stack it is given"),
+    "ch05_no_bias_connection": (12, "Count the bias connection of each unit too"),
+    "ch05_weighted_sum": (11, "not of its output f(a)"),
+    "ch05_no_table": (11, "Table I connects"),
+    "ch05_swapped_unit": (9, "you probed unit (map 0, row 4, column 3)"),
 }

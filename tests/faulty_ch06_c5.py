@@ -39,16 +39,38 @@ def lenet_map_sizes(n):
     return sizes
 '''
 
+COUNTS_WITHOUT_BIAS = '''
+def conv_layer_counts(maps, in_side, kernel, in_maps):
+    out_side = in_side - kernel + 1
+    params = maps * in_maps * kernel * kernel
+    return params, params * out_side * out_side
+
+
+c5_params, c5_connections = conv_layer_counts(120, 5, 5, 16)
+'''
+
+TYPED_COUNTS = '''
+def conv_layer_counts(maps, in_side, kernel, in_maps):
+    return 48120, 48120
+
+
+c5_params, c5_connections = 48120, 48120
+'''
+
 FAULTY = {
     "ch06_transposed_reshape": ("ch06_c5", {"c5_as_dense": TRANSPOSED_RESHAPE}),
     "ch06_channels_last": ("ch06_c5", {"c5_as_dense": CHANNELS_LAST}),
     "ch06_floor_division": ("ch06_c5", {"lenet_map_sizes": FLOOR_DIVISION}),
     "ch06_no_fit_check": ("ch06_c5", {"lenet_map_sizes": NO_FIT_CHECK}),
+    "ch06_counts_without_bias": ("ch06_c5", {"c5_counts": COUNTS_WITHOUT_BIAS}),
+    "ch06_typed_counts": ("ch06_c5", {"c5_counts": TYPED_COUNTS}),
 }
 
 EXPECTED = {
     "ch06_transposed_reshape": (8, "a transposed reshape"),
     "ch06_channels_last": (8, "flattened in different orders"),
     "ch06_floor_division": (10, "cannot be cut into 2x2 blocks"),
-    "ch06_no_fit_check": (8, "the seed article's Keras model"),
+    "ch06_no_fit_check": (8, "the blog post this project grew from"),
+    "ch06_counts_without_bias": (10, "Each of the 120 units also has one bias"),
+    "ch06_typed_counts": (11, "Per map: kernel x kernel weights on each input map"),
 }

@@ -423,6 +423,49 @@ CORPUS = {
 }
 
 
+# ------------------------------------------------------------------------------ copycats
+# A student who copies instead of working: every exercise cell of a chapter takes the
+# chapter's answers from whatever the student was given (the helper package, the chapter's
+# previous_chapters.py) or could try (the instructor's packages). Each must score zero.
+
+COPYCAT = '''
+import importlib
+import pkgutil
+
+import lenet5
+
+_places = ["previous_chapters", "reference.model", "reference.layers", "reference.modern",
+           "autograder.checks.{chapter}"]
+_places += ["lenet5." + m.name for m in pkgutil.iter_modules(lenet5.__path__)]
+for _place in _places:
+    try:
+        _module = importlib.import_module(_place)
+    except Exception:
+        continue
+    for _answer in {answers!r}:
+        if hasattr(_module, _answer):
+            globals()[_answer] = getattr(_module, _answer)
+'''
+
+
+def copycat(chapter: str):
+    """Every solution cell of ``chapter`` replaced by COPYCAT for the chapter's answers."""
+    from autograder.judge import Chapter
+
+    source = COPYCAT.format(chapter=chapter, answers=sorted(Chapter(chapter).answers))
+
+    def make(nb):
+        for c in nb.cells:
+            if c.metadata.get("nbgrader", {}).get("solution"):
+                c.source = source
+        return nb
+    return make
+
+
+for _chapter in cli.chapters():
+    CORPUS[f"copycat_{_chapter}"] = Case(_chapter, copycat(_chapter), "zero", base="blank")
+
+
 def submit_corpus(submitted: Path) -> None:
     """Hand in every case (and, as ``<student>__twin``, the twin of each "twin" case)."""
     for student, case in CORPUS.items():
