@@ -12,7 +12,6 @@ def to_lenet_input(images):
     out = np.full((images.shape[0], 1, 32, 32), -0.1)
     out[:, 0, 2:30, 2:30] = scaled
     return out
-    ### END SOLUTION
 
 
 
@@ -24,7 +23,6 @@ def conv_output_size(n, f, padding=0, stride=1):
         raise ValueError(f"a {f}x{f} kernel does not fit in a padded input of side "
                          f"{n + 2 * padding}")
     return (n + 2 * padding - f) // stride + 1
-    ### END SOLUTION
 
 
 def squash_forward(a):
@@ -37,7 +35,6 @@ def squash_backward(dout, cache):
     """dout: gradient w.r.t. out -> da, same shape."""
     t = cache
     return dout * 1.7159 * (2.0 / 3.0) * (1.0 - t * t)
-    ### END SOLUTION
 
 
 def conv_forward(x, w, b):
@@ -47,7 +44,6 @@ def conv_forward(x, w, b):
     out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))   # (N, Ho, Wo, F)
     out = out.transpose(0, 3, 1, 2) + b[None, :, None, None]
     return np.ascontiguousarray(out), (x, w, windows)
-    ### END SOLUTION
 
 
 def conv_backward(dout, cache):
@@ -60,7 +56,6 @@ def conv_backward(dout, cache):
     dwindows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(2, 3))
     dx = np.tensordot(dwindows, w[:, :, ::-1, ::-1], axes=([1, 4, 5], [0, 2, 3]))
     return dx.transpose(0, 3, 1, 2), dw, db
-    ### END SOLUTION
 
 
 
@@ -72,7 +67,6 @@ def subsample_forward(x, coeff, bias):
     sums = x.reshape(n, c, h // 2, 2, w // 2, 2).sum(axis=(3, 5))
     out = sums * coeff[None, :, None, None] + bias[None, :, None, None]
     return out, (sums, coeff)
-    ### END SOLUTION
 
 
 def subsample_backward(dout, cache):
@@ -84,7 +78,6 @@ def subsample_backward(dout, cache):
     dsums = dout * coeff[None, :, None, None]
     dx = np.broadcast_to(dsums[:, :, :, None, :, None], (n, c, h2, 2, w2, 2))
     return dx.reshape(n, c, 2 * h2, 2 * w2).copy(), dcoeff, dbias
-    ### END SOLUTION
 
 
 
@@ -115,7 +108,6 @@ def sparse_conv_forward(x, w, b, table):
     out = np.einsum("nchwuv,fcuv->nfhw", windows, used, optimize=True)
     out = out + b[None, :, None, None]
     return out, (x, used, table)
-    ### END SOLUTION
 
 
 def sparse_conv_backward(dout, cache):
@@ -132,7 +124,6 @@ def sparse_conv_backward(dout, cache):
         for v in range(kw):
             dx[:, :, u:u + ho, v:v + wo] += np.einsum("nfhw,fc->nchw", dout, used[:, :, u, v])
     return dx, dw, db
-    ### END SOLUTION
 
 
 
@@ -143,14 +134,12 @@ def dense_forward(x, w, b):
     out = x @ w + b
     cache = (x, w)
     return out, cache
-    ### END SOLUTION
 
 
 def dense_backward(dout, cache):
     """dout (N, out), cache of dense_forward -> dx (N, in), dw (in, out), db (out,)."""
     x, w = cache
     return dout @ w.T, x.T @ dout, dout.sum(axis=0)
-    ### END SOLUTION
 
 
 
@@ -161,7 +150,6 @@ def rbf_forward(x, centers):
     diff = x[:, None, :] - centers[None, :, :]          # (N, K, D)
     out = np.sum(diff * diff, axis=2)
     return out, (x, centers)
-    ### END SOLUTION
 
 
 def rbf_backward(dout, cache):
@@ -169,13 +157,11 @@ def rbf_backward(dout, cache):
     x, centers = cache
     # sum_i dout[n, i] * 2 (x[n] - centers[i])
     return 2.0 * (dout.sum(axis=1, keepdims=True) * x - dout @ centers)
-    ### END SOLUTION
 
 
 def predict(penalties):
     """penalties: (N, K) -> (N,) index of the smallest penalty of each row."""
     return np.argmin(penalties, axis=1)
-    ### END SOLUTION
 
 
 def mle_loss(penalties, labels):
@@ -186,7 +172,6 @@ def mle_loss(penalties, labels):
     dpenalties = np.zeros_like(penalties, dtype=np.float64)
     dpenalties[rows, labels] = 1.0 / n
     return loss, dpenalties
-    ### END SOLUTION
 
 
 def map_loss(penalties, labels, j):
@@ -200,14 +185,14 @@ def map_loss(penalties, labels, j):
     dpenalties = -np.exp(-penalties - log_sum[:, None])
     dpenalties[rows, labels] += 1.0
     return loss, dpenalties / n
-    ### END SOLUTION
 
 
 
 # ------------------------------ ch09_training
 
 def init_params(rng):
-    """rng: np.random.Generator -> dict of the 12 float64 arrays of model.PARAM_SHAPES."""
+    """rng: np.random.Generator or a seed -> dict of the 12 float64 arrays of PARAM_SHAPES."""
+    rng = np.random.default_rng(rng)       # a seed or a generator: a generator either way
     connected = C3_TABLE.T[:, :, None, None]                       # (16, 6, 1, 1)
     c3_fan_in = 25 * connected.sum(axis=1, keepdims=True)          # (16, 1, 1, 1): 75/100/150
 
@@ -222,7 +207,12 @@ def init_params(rng):
         "C5_w": uniform((120, 16, 5, 5), 16 * 25), "C5_b": np.zeros(120),
         "F6_w": uniform((120, 84), 120), "F6_b": np.zeros(84),
     }
-    ### END SOLUTION
+
+
+from lenet5.data import rbf_bitmaps
+
+#: The ten RBF centres (chapter 8): the +-1 codes of Fig. 3, one row of 7 x 12 = 84 per digit.
+RBF_CENTERS = rbf_bitmaps().reshape(10, 84)
 
 
 def lenet5_forward(x, params):
@@ -242,7 +232,6 @@ def lenet5_forward(x, params):
     h, c["f6"] = squash_forward(a)
     penalties, c["RBF"] = rbf_forward(h, RBF_CENTERS)
     return penalties, c
-    ### END SOLUTION
 
 
 def lenet5_backward(dout, cache):
@@ -262,14 +251,15 @@ def lenet5_backward(dout, cache):
     d = squash_backward(d, c["f1"])
     _, g["C1_w"], g["C1_b"] = conv_backward(d, c["C1"])
     return g
-    ### END SOLUTION
 
 
-def error_rate(params, x, labels):
-    """x: (N, 1, 32, 32), labels: (N,) -> fraction of digits whose smallest penalty is wrong."""
+def error_rate(params, x, labels, forward=None):
+    """x: (N, 1, 32, 32), labels: (N,) -> fraction of digits whose smallest penalty is wrong;
+    forward(x_batch, params) -> (penalties, cache) is lenet5_forward unless given."""
+    if forward is None:
+        forward = lenet5_forward
     wrong = 0
-    for start in range(0, len(x), 500):
-        penalties, _ = lenet5_forward(x[start:start + 500], params)
-        wrong += int(np.sum(np.argmin(penalties, axis=1) != labels[start:start + 500]))
+    for start in range(0, len(x), 1000):
+        penalties, _ = forward(x[start:start + 1000], params)
+        wrong += int(np.sum(np.argmin(penalties, axis=1) != labels[start:start + 1000]))
     return wrong / len(x)
-    ### END SOLUTION
