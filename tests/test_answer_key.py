@@ -8,6 +8,7 @@ every test cell reads nothing from the kernel but the chapter's answers.
 from __future__ import annotations
 
 import ast
+import re
 import os
 import subprocess
 import sys
@@ -83,3 +84,40 @@ def test_the_students_setup_installs_only_the_helper_package():
     assert names == {"numpy", "matplotlib", "nbgrader", "tqdm", "-e ."}
     pyproject = (course.REPO / "pyproject.toml").read_text()
     assert 'packages = ["lenet5"]' in pyproject
+
+
+# The paper's counts that chapters grade (lenet5-paper-facts.md), by the chapter that grades
+# them; small ones (12, 32, 156, 840) and 60,000 (also MNIST's training-set size) are left
+# out, since they occur in the text for other reasons.
+GRADED_COUNTS = {"ch02_c1": [122_304], "ch03_s2": [5_880], "ch04_c3": [1_516, 151_600],
+                 "ch06_c5": [48_120], "ch07_f6": [10_164], "ch08_rbf": [340_908],
+                 "ch10_modern": [44_426, 61_706]}
+
+
+def _pattern(value: int) -> re.Pattern:
+    """The value as text: 122304, 122,304, 122 304 or 122\u202f304."""
+    digits = str(value)
+    head, tail = digits[:-3], digits[-3:]
+    return re.compile(rf"(?<![\d.,]){head}[,\s\u202f\u2009]?{tail}(?![\d])")
+
+
+def _student_text(chapter: str) -> str:
+    """What a student reading up to ``chapter`` sees: its notebook and the earlier ones
+    (sources and saved outputs), their released files, and the book's other pages."""
+    parts = [p.read_text() for p in sorted(course.BOOK.glob("*.md"))]
+    for earlier in (c for c in CHAPTERS if c <= chapter):
+        parts += [p.read_text() for p in sorted((course.BOOK / earlier).iterdir()) if p.is_file()]
+    parts += [p.read_text() for p in sorted((course.REPO / "data").rglob("*.json"))]
+    parts += [p.read_text() for p in sorted((course.REPO / "data").rglob("*.md"))]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_no_graded_count_is_shown_before_it_is_graded(chapter):
+    text = _student_text(chapter)
+    for grader, values in GRADED_COUNTS.items():
+        if grader >= chapter:
+            for value in values:
+                found = _pattern(value).search(text)
+                assert not found, (f"{value:,} (graded in {grader}) is shown to a student of "
+                                   f"{chapter}: ...{text[max(0, found.start() - 80):found.end() + 40]}...")
