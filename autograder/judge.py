@@ -33,9 +33,7 @@ import time
 import types
 from pathlib import Path
 
-import nbformat
-
-from autograder.course import SOLUTIONS
+from autograder.course import previous_chapters, source_cells
 from lenet5 import relay
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
@@ -50,19 +48,17 @@ class Chapter:
     """What the judge needs of a chapter's source notebook."""
 
     def __init__(self, chapter: str):
-        (path,) = sorted((SOLUTIONS / chapter).glob("*.ipynb"))
-        nb = nbformat.read(path, as_version=4)
         self.name, self.tests, self.answers, imports = chapter, {}, set(), []
         self._previous = None
-        for cell in nb.cells:
-            if cell.cell_type != "code":
+        for cell in source_cells(chapter):
+            if cell["cell_type"] != "code":
                 continue
-            meta = cell.metadata.get("nbgrader", {})
-            tree = ast.parse(_python(cell.source))
+            meta = cell["metadata"].get("nbgrader", {})
+            tree = ast.parse(_python(cell["source"]))
             if meta.get("solution"):
                 self.answers |= _defined(tree)
             elif meta.get("grade"):
-                self.tests[meta["grade_id"]] = cell.source
+                self.tests[meta["grade_id"]] = cell["source"]
             else:
                 imports += [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
         self.imports = compile(ast.Module(body=imports, type_ignores=[]),
@@ -70,8 +66,6 @@ class Chapter:
 
     def namespace(self) -> dict:
         """A fresh namespace with the chapter's imports run in it."""
-        from autograder.release import previous_chapters
-
         if self._previous is None:
             self._previous = types.ModuleType("previous_chapters")
             exec(compile(previous_chapters(self.name) or "", "previous_chapters.py", "exec"),
