@@ -8,7 +8,6 @@ the student's kernel; see ``autograder.judge``.)
 """
 from __future__ import annotations
 
-import ast
 import copy
 import json
 import re
@@ -150,26 +149,3 @@ def _restored(cell, original, notes: list[str]):
     if restored.cell_type == "code":
         restored.outputs, restored.execution_count = [], None
     return restored
-
-
-# ------------------------------------------------------------------------------ tampering
-
-# Modules a solution has no business importing: they reach the interpreter, the kernel or the
-# grader. (os and sys are allowed: os._exit or sys.exit only break the student's own notebook.)
-FORBIDDEN_MODULES = {
-    "autograder", "nbgrader", "IPython", "ipykernel", "jupyter_client", "zmq", "builtins",
-    "inspect", "ctypes", "gc", "importlib", "traceback", "types", "dis", "marshal", "code",
-    "codeop", "linecache", "atexit", "faulthandler", "_thread", "threading", "signal",
-}
-ALLOWED_MODULES = {"IPython.display"}  # showing things is fine
-FORBIDDEN_NAMES = {
-    "get_ipython", "exec", "eval", "compile", "__import__", "globals", "vars", "setattr",
-    "delattr", "getattr", "breakpoint", "__builtins__", "__loader__", "__spec__", "In", "Out",
-}
-FORBIDDEN_ATTRIBUTES = {
-    "_getframe", "modules", "settrace", "setprofile", "excepthook", "displayhook", "meta_path",
-    "path_hooks", "f_back", "f_locals", "f_globals", "f_builtins", "f_code", "tb_frame",
-    "gi_frame", "cr_frame", "ag_frame", "showtraceback", "set_custom_exc", "run_cell",
-}
-DUNDERS_ALLOWED = {"__init__", "__name__", "__doc__", "__len__", "__call__", "__version__"}
-TIMING_MAGICS = {"timeit", "time", "matplotlib"}

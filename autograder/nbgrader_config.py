@@ -1,6 +1,7 @@
 # nbgrader configuration of the course. `python -m autograder ...` loads this file and points
 # the per-run folders (gradebook, autograded, feedback) at its own output folder; it also works
-# with plain nbgrader from the repository root: `nbgrader <command> --config autograder/nbgrader_config.py`.
+# with plain nbgrader from the repository root (with the root on PYTHONPATH):
+# `nbgrader <command> --JupyterApp.config_file=autograder/nbgrader_config.py`.
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearSolutions,
