@@ -2,6 +2,8 @@
 # the per-run folders (gradebook, autograded, feedback) at its own output folder; it also works
 # with plain nbgrader from the repository root (with the root on PYTHONPATH):
 # `nbgrader <command> --JupyterApp.config_file=autograder/nbgrader_config.py`.
+from pathlib import Path
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearSolutions,
@@ -12,8 +14,7 @@ from nbgrader.preprocessors import (
 from autograder.preprocessors import ClearGradedOutputs, GuardedExecute, ShortTracebacks
 
 c = get_config()  # noqa: F821 - provided by traitlets when the file is loaded
-
-c.CourseDirectory.course_id = "lenet5"
+load_subconfig("nbgrader_config.py", path=str(Path(__file__).resolve().parent.parent))  # noqa: F821 - course id, time limit
 c.CourseDirectory.source_directory = "solutions"  # instructor notebooks: solutions + hidden tests
 c.CourseDirectory.release_directory = "book"      # the student edition, read by the web book
 c.CourseDirectory.submitted_directory = "submitted"
@@ -57,5 +58,3 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
-# A cell of a submission may run this long (seconds) before it is interrupted and marked wrong.
-c.Execute.timeout = 60
