@@ -12,7 +12,6 @@ def to_lenet_input(images):
     out = np.full((images.shape[0], 1, 32, 32), -0.1)
     out[:, 0, 2:30, 2:30] = scaled
     return out
-    ### END SOLUTION
 
 
 
@@ -24,7 +23,6 @@ def conv_output_size(n, f, padding=0, stride=1):
         raise ValueError(f"a {f}x{f} kernel does not fit in a padded input of side "
                          f"{n + 2 * padding}")
     return (n + 2 * padding - f) // stride + 1
-    ### END SOLUTION
 
 
 def squash_forward(a):
@@ -37,7 +35,6 @@ def squash_backward(dout, cache):
     """dout: gradient w.r.t. out -> da, same shape."""
     t = cache
     return dout * 1.7159 * (2.0 / 3.0) * (1.0 - t * t)
-    ### END SOLUTION
 
 
 def conv_forward(x, w, b):
@@ -47,7 +44,6 @@ def conv_forward(x, w, b):
     out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))   # (N, Ho, Wo, F)
     out = out.transpose(0, 3, 1, 2) + b[None, :, None, None]
     return np.ascontiguousarray(out), (x, w, windows)
-    ### END SOLUTION
 
 
 def conv_backward(dout, cache):
@@ -60,7 +56,6 @@ def conv_backward(dout, cache):
     dwindows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(2, 3))
     dx = np.tensordot(dwindows, w[:, :, ::-1, ::-1], axes=([1, 4, 5], [0, 2, 3]))
     return dx.transpose(0, 3, 1, 2), dw, db
-    ### END SOLUTION
 
 
 
@@ -72,7 +67,6 @@ def subsample_forward(x, coeff, bias):
     sums = x.reshape(n, c, h // 2, 2, w // 2, 2).sum(axis=(3, 5))
     out = sums * coeff[None, :, None, None] + bias[None, :, None, None]
     return out, (sums, coeff)
-    ### END SOLUTION
 
 
 def subsample_backward(dout, cache):
@@ -84,7 +78,6 @@ def subsample_backward(dout, cache):
     dsums = dout * coeff[None, :, None, None]
     dx = np.broadcast_to(dsums[:, :, :, None, :, None], (n, c, h2, 2, w2, 2))
     return dx.reshape(n, c, 2 * h2, 2 * w2).copy(), dcoeff, dbias
-    ### END SOLUTION
 
 
 
@@ -115,7 +108,6 @@ def sparse_conv_forward(x, w, b, table):
     out = np.einsum("nchwuv,fcuv->nfhw", windows, used, optimize=True)
     out = out + b[None, :, None, None]
     return out, (x, used, table)
-    ### END SOLUTION
 
 
 def sparse_conv_backward(dout, cache):
@@ -132,4 +124,3 @@ def sparse_conv_backward(dout, cache):
         for v in range(kw):
             dx[:, :, u:u + ho, v:v + wo] += np.einsum("nfhw,fc->nchw", dout, used[:, :, u, v])
     return dx, dw, db
-    ### END SOLUTION
