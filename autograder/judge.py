@@ -101,11 +101,17 @@ def _defined(tree: ast.Module) -> set[str]:
 
 
 def _free_names(tree: ast.Module) -> set[str]:
-    """Names a cell reads that it does not bind itself (an over-approximation is harmless:
-    only answers are fetched)."""
+    """Names a cell reads that it binds nowhere in it (not at the top, not as a function's
+    argument or local); an over-approximation is harmless: only answers are fetched."""
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
               isinstance(n.ctx, ast.Load)}
-    return loaded - _defined(tree) - set(dir(builtins))
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
+             isinstance(n.ctx, (ast.Store, ast.Del))}
+    bound |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef,
+                                                                ast.AsyncFunctionDef,
+                                                                ast.ClassDef))}
+    return loaded - bound - _defined(tree) - set(dir(builtins))
 
 
 def unknown_names(chapter: Chapter, grade_id: str) -> set[str]:

@@ -37,10 +37,15 @@ What differs from the paper in the shipped recipe (``RECIPE``, ``fit``), and why
 * updates use the *mean* gradient of mini-batches of 16 patterns instead of one pattern at a
   time (``batch_size=1`` is the paper's rule and is supported), for speed;
 * the whole eta schedule is multiplied by ``RECIPE["rate_scale"]`` and, in pass 1 only, by
-  ``RECIPE["first_pass_scale"]`` as well.  With the paper's fan-in initialisation every
-  activation starts tiny, so h_kk starts near 0 and all steps start at the cap eta/mu; taken
-  literally (per pattern, eta = 0.0005) this diverged here within the first few thousand
-  patterns, so pass 1 runs at a lower rate, after which h_kk is realistic;
+  ``RECIPE["first_pass_scale"]`` as well.  Taken literally (per pattern, eta = 0.0005) the
+  schedule diverged here within the first few thousand patterns.  Why is not settled: the
+  paper reports first-pass effective step sizes of about 7e-5 to 0.016 (p. 10), none at the
+  cap eta/mu = 0.025, so "h_kk starts near 0" does not explain it, and this estimate of h_kk
+  differs from the paper's (below);
+* ``estimate_hessian`` seeds the second-order pass with the curvature of the MLE term only;
+  the paper's Gauss-Newton approximation keeps the loss function's non-linearity (Appendix
+  C, p. 42: it "ignores the non-linearity of the estimated function ... but not that of the
+  loss function");
 * j of eq. 9, which the paper does not give, is ``MAP_J``.
 
 The shipped weights (``load_trained``; ``python -m scripts.train_lenet5``, seed 0, 20 passes
@@ -598,8 +603,9 @@ def estimate_hessian(params: dict, x: np.ndarray) -> dict:
 
     Second derivatives are back-propagated from the output with f'(a)^2, squared weights and
     squared inputs, summed over the positions sharing a weight (Appendix C).  The seed at the
-    RBF input is the curvature of the MLE term (eq. 8), d^2 y_D / d x_j^2 = 2; the paper's
-    Gauss-Newton estimate likewise ignores the second-order effect of the log-sum-exp term.
+    RBF input is the curvature of the MLE term (eq. 8), d^2 y_D / d x_j^2 = 2, which leaves out
+    the curvature of eq. 9's log-sum-exp term: the paper's estimate keeps the loss's own
+    non-linearity (Appendix C, p. 42), so this is a departure (see the module docstring).
     """
     _, cache = forward(x, params)
     ws = _workspace_of(cache)
