@@ -18,12 +18,14 @@ def _plain_log_labels(axis) -> None:
     axis.set_minor_formatter(FuncFormatter(minor))
 
 
-def show_learning_curves(log: dict, paper_error: float | None = None, title=None):
+def show_learning_curves(log: dict, paper_error: float | None = None, title=None,
+                         paper_eta=None):
     """Training and test error per pass from a training log (scripts/train_lenet5.py).
 
     log: dict with lists ``passes``, ``test_error``, ``train_error`` (entries may be None)
     and ``eta``.  Errors are fractions; they are drawn in percent, on a log scale.
-    ``paper_error``: a fraction to draw as a horizontal reference line.
+    ``paper_error``: a fraction to draw as a horizontal reference line; ``paper_eta``: the
+    paper's eta of each pass of the log, drawn dashed next to the run's.
     """
     passes = np.asarray(log["passes"])
     fig, (ax, ax_eta) = plt.subplots(2, 1, figsize=(7.2, 4.8), sharex=True,
@@ -32,7 +34,8 @@ def show_learning_curves(log: dict, paper_error: float | None = None, title=None
     ax.plot(passes, test, "o-", color="tab:red", label="test error (10,000 digits)")
     train = [np.nan if e is None else 100 * e for e in log.get("train_error", [])]
     if train and not np.all(np.isnan(train)):
-        ax.plot(passes, train, "s-", color="tab:blue", label="training error (60,000 digits)")
+        ax.plot(passes, train, "s-", color="tab:blue",
+                label="training error (60,000 digits, after the pass)")
     if paper_error is not None:
         ax.axhline(100 * paper_error, color="gray", linestyle="--",
                    label=f"paper, test: {100 * paper_error:.2f}%")
@@ -42,7 +45,10 @@ def show_learning_curves(log: dict, paper_error: float | None = None, title=None
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(title or "Learning curves of the reference run", fontsize=10)
-    ax_eta.step(passes, log["eta"], where="mid", color="tab:green")
+    ax_eta.step(passes, log["eta"], where="mid", color="tab:green", label="this run")
+    if paper_eta is not None:
+        ax_eta.step(passes, paper_eta, where="mid", color="gray", linestyle="--", label="paper")
+        ax_eta.legend(fontsize=7, loc="lower left")
     ax_eta.set_yscale("log")
     ax_eta.set_ylabel("$\\eta$")
     ax_eta.set_xlabel("pass over the training set")

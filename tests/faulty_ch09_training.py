@@ -1,15 +1,38 @@
 """Deliberately wrong submissions of chapter 9 (assembling and training), with the grade and
 diagnosis they earn.
 
-Chapter 9 has 31 points: init_params 2 + 3, lenet5_forward 2 + 3, lenet5_backward 2 + 3,
-numerical_gradient 1 + 2, learning_rate 1 + 2, sdlm_step 1 + 2, error_rate 1 + 2,
-train_pass 1 + 3.  A fault in one exercise can cost points in those that use it (a wrong
-forward pass breaks the backward pass and error_rate's visible check); the hidden error_rate
-check runs with the reference network, so it grades the counting only.
+Chapter 9 has 35 points: init_params 2 + 3, lenet5_forward 2 + 3, lenet5_backward 2 + 3,
+numerical_gradient 1 + 2, learning_rate 1 + 2, estimate_hessian 2 + 3, sdlm_step 1 + 1,
+error_rate 1 + 2, train_pass 1 + 3. The checks of a function that builds on another look at
+that one first: the backward checks start with the student's own forward pass (half the
+hidden points if the backward pass differentiates a wrong forward pass correctly), the
+error_rate checks count with a stand-in network of the grader's, and the train_pass check
+compares the loop with the same loop run with the student's own parts (two thirds of its
+points), then checks that the network learns (one third).
 """
+import re
+from pathlib import Path
+
+import nbformat
+
+_SOLUTION = nbformat.read(Path(__file__).resolve().parent.parent / "solutions" / "ch09_training"
+                          / "ch09_training.ipynb", as_version=4)
+
+
+def _solution(grade_id: str, old: str = "", new: str = "") -> str:
+    """The solution of ``grade_id`` without its markers, with ``old`` replaced by ``new``."""
+    (cell,) = [c for c in _SOLUTION.cells
+               if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    source = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", "", cell.source, flags=re.M)
+    if old:
+        assert old in source, f"{grade_id}: {old!r} is not in the solution any more"
+        source = source.replace(old, new)
+    return source
+
 
 _INIT = '''
 def init_params(rng):
+    rng = np.random.default_rng(rng)
     connected = C3_TABLE.T[:, :, None, None]
     c3_fan_in = {c3_fan_in}
 
@@ -34,6 +57,11 @@ INIT_NORMAL = _INIT.format(c3_fan_in=_PER_MAP, c5_fan_in="400",
                            draw="rng.normal(0.0, 2.4 / fan_in, size=shape)")
 
 _FORWARD = '''
+from lenet5.data import rbf_bitmaps
+
+RBF_CENTERS = rbf_bitmaps().reshape(10, 84)
+
+
 def lenet5_forward(x, params):
     p, c = params, {{}}
     a, c["C1"] = conv_forward(x, p["C1_w"], p["C1_b"])
@@ -135,82 +163,99 @@ def learning_rate(pass_index):
     return 1e-5
 '''
 
+# The curvature summed over the digits instead of averaged.
+HESSIAN_SUM_NOT_MEAN = _solution("estimate_hessian", "value / len(x) for name", "value for name")
+# The subsampling coefficients' curvature from the sum of the squared inputs, not the squared sum.
+HESSIAN_COEFF_SUM_OF_SQUARES = _solution(
+    "estimate_hessian",
+    "sums, _ = subsample_forward(x_in, np.ones_like(coeff), np.zeros_like(bias))",
+    "sums = np.sqrt(subsample_forward(x_in ** 2, np.ones_like(coeff), np.zeros_like(bias))[0])")
+
 SDLM_NO_MU = '''
 def sdlm_step(params, grads, hessian, eta, mu=0.02):
     return {k: params[k] - eta / hessian[k] * grads[k] for k in params}
 '''
 
-SDLM_IN_PLACE = '''
-def sdlm_step(params, grads, hessian, eta, mu=0.02):
-    for k in params:
-        params[k] -= eta / (mu + hessian[k]) * grads[k]
-    return params
-'''
-
 _ERROR_RATE = '''
-def error_rate(params, x, labels):
+def error_rate(params, x, labels, forward=None):
+    {use}
     wrong = 0
-    for start in range(0, len(x), 500):
-        penalties, _ = lenet5_forward(x[start:start + 500], params)
-        wrong += int(np.sum(np.{pick}(penalties, axis=1) != labels[start:start + 500]))
+    for start in range(0, len(x), {batch}):
+        penalties, _ = forward(x[start:start + {batch}], params)
+        wrong += int(np.sum(np.{pick}(penalties, axis=1) != labels[start:start + {batch}]))
     return {result}
 '''
-ERROR_RATE_ARGMAX = _ERROR_RATE.format(pick="argmax", result="wrong / len(x)")
-ERROR_RATE_PERCENT = _ERROR_RATE.format(pick="argmin", result="100 * wrong / len(x)")
+_DEFAULT = "forward = lenet5_forward if forward is None else forward"
+ERROR_RATE_ARGMAX = _ERROR_RATE.format(use=_DEFAULT, batch=500, pick="argmax",
+                                       result="wrong / len(x)")
+ERROR_RATE_PERCENT = _ERROR_RATE.format(use=_DEFAULT, batch=500, pick="argmin",
+                                        result="100 * wrong / len(x)")
+# The whole set in one forward pass: what ran out of memory during grading.
+ERROR_RATE_ALL_AT_ONCE = _ERROR_RATE.format(use=_DEFAULT, batch="len(x)", pick="argmin",
+                                            result="wrong / len(x)")
+ERROR_RATE_IGNORES_FORWARD = _ERROR_RATE.format(use="forward = lenet5_forward", batch=500,
+                                                pick="argmin", result="wrong / len(x)")
 
-TRAIN_PASS_DISCARDS_STEP = '''
-def train_pass(params, x, labels, eta, rng, batch_size=8):
-    sample = rng.choice(len(x), size=min(500, len(x)), replace=False)
-    hessian = estimate_hessian(params, x[sample])
-    order = rng.permutation(len(x))
-    losses = []
-    for start in range(0, len(x), batch_size):
-        batch = order[start:start + batch_size]
-        penalties, cache = lenet5_forward(x[batch], params)
-        loss, dpenalties = map_loss(penalties, labels[batch])
-        grads = lenet5_backward(dpenalties, cache)
-        new_params = sdlm_step(params, grads, hessian, eta)
-        losses.append(loss)
-    return params, float(np.mean(losses))
-'''
+TRAIN_PASS_DISCARDS_STEP = _solution(
+    "train_pass", "params = sdlm_step(params,", "new_params = sdlm_step(params,")
+TRAIN_PASS_DROPS_LAST_BATCH = _solution(
+    "train_pass", "range(0, len(order), batch_size)",
+    "range(0, len(order) - batch_size + 1, batch_size)")
+TRAIN_PASS_IGNORES_ORDER = _solution(
+    "train_pass", "    if order is None:\n        order = rng.permutation(len(x))",
+    "    order = rng.permutation(len(x))")
 
 CH = "ch09_training"
 _ALL = {
     "t9_init_c3_fan_in_150": ({"init_params": INIT_C3_FAN_IN_150},
-                              28, "every C3 map uses fan-in 150"),
-    "t9_init_c5_fan_in_25": ({"init_params": INIT_C5_FAN_IN_25}, 26, "fan-in 16 * 25 = 400"),
-    "t9_init_normal": ({"init_params": INIT_NORMAL}, 26, "look normally distributed"),
-    # the backward pass then fails on the missing caches, and the training checks with it
+                              32, "every C3 map uses fan-in 150"),
+    "t9_init_c5_fan_in_25": ({"init_params": INIT_C5_FAN_IN_25}, 30, "fan-in 16 * 25 = 400"),
+    "t9_init_normal": ({"init_params": INIT_NORMAL}, 30, "look normally distributed"),
+    # the backward checks look at the forward pass first; the solution's backward pass then
+    # fails on the missing caches, and training with it
     "t9_forward_subsampling_not_squashed": ({"lenet5_forward": FORWARD_SUBSAMPLING_NOT_SQUASHED},
-                                            16, "S2 and S4 are not squashed"),
+                                            21, "S2 and S4 are not squashed"),
     "t9_dense_c3": ({"lenet5_forward": DENSE_C3_FORWARD, "lenet5_backward": DENSE_C3_BACKWARD},
-                    23, "absent connections of Table I get a gradient"),
+                    27, "absent connections of Table I get a gradient"),
     "t9_backward_skips_s4_squash": ({"lenet5_backward": BACKWARD_SKIPS_S4_SQUASH},
-                                    26, "the gradient of S4_coeff is wrong"),
+                                    30, "the gradient of S4_coeff is wrong"),
     "t9_global_cache": ({"lenet5_forward": GLOBAL_CACHE_FORWARD,
                          "lenet5_backward": GLOBAL_CACHE_BACKWARD},
-                        28, "it must use only what its cache holds"),
+                        32, "it must use only what its cache holds"),
     "t9_numgrad_one_sided": ({"numerical_gradient": NUMGRAD_ONE_SIDED},
-                             28, "a one-sided difference"),
+                             32, "a one-sided difference"),
     "t9_numgrad_not_restored": ({"numerical_gradient": NUMGRAD_NOT_RESTORED},
-                                28, "put every entry back"),
-    "t9_lr_zero_based": ({"learning_rate": LR_ZERO_BASED}, 28, "shifted by one pass"),
+                                32, "put every entry back"),
+    "t9_lr_zero_based": ({"learning_rate": LR_ZERO_BASED}, 32, "shifted by one pass"),
     "t9_lr_no_0001_phase": ({"learning_rate": LR_NO_0001_PHASE},
-                            29, "The 0.0001 phase (passes 6 to 8) is missing"),
-    # infinite steps where h_kk = 0: training breaks too (train_pass 1 + 3)
-    "t9_sdlm_no_mu": ({"sdlm_step": SDLM_NO_MU}, 24, "Without mu the step explodes"),
-    "t9_sdlm_in_place": ({"sdlm_step": SDLM_IN_PLACE}, 28, "in place"),
-    "t9_error_rate_argmax": ({"error_rate": ERROR_RATE_ARGMAX}, 28, "SMALLEST penalty (argmin)"),
-    "t9_error_rate_percent": ({"error_rate": ERROR_RATE_PERCENT}, 28, "That is a percentage"),
+                            32, "The 0.0001 phase (passes 6 to 8) is missing"),
+    "t9_hessian_sum_not_mean": ({"estimate_hessian": HESSIAN_SUM_NOT_MEAN},
+                                29, "average over the 3 digits"),
+    "t9_hessian_coeff_sum_of_squares": ({"estimate_hessian": HESSIAN_COEFF_SUM_OF_SQUARES},
+                                        30, "the square of the sum, not the sum of the squares"),
+    # infinite steps where h_kk = 0: the loop is right, but the network cannot learn
+    "t9_sdlm_no_mu": ({"sdlm_step": SDLM_NO_MU}, 31, "Without mu the step explodes"),
+    "t9_error_rate_argmax": ({"error_rate": ERROR_RATE_ARGMAX}, 32, "SMALLEST penalty (argmin)"),
+    "t9_error_rate_percent": ({"error_rate": ERROR_RATE_PERCENT}, 32, "That is a percentage"),
+    "t9_error_rate_all_at_once": ({"error_rate": ERROR_RATE_ALL_AT_ONCE},
+                                  32, "the rule is at most 1,000 at a time"),
+    "t9_error_rate_ignores_forward": ({"error_rate": ERROR_RATE_IGNORES_FORWARD},
+                                      32, "it never called it"),
     "t9_train_pass_discards_step": ({"train_pass": TRAIN_PASS_DISCARDS_STEP},
-                                    27, "returned the parameters it was given, unchanged"),
+                                    31, "returned the parameters it was given, unchanged"),
+    "t9_train_pass_drops_last_batch": ({"train_pass": TRAIN_PASS_DROPS_LAST_BATCH},
+                                       32, "the last, smaller batch"),
+    "t9_train_pass_ignores_order": ({"train_pass": TRAIN_PASS_IGNORES_ORDER},
+                                    32, "the next batch_size digits of the order"),
 }
 
-# A chapter-9 notebook takes about a minute to grade (it trains a network and classifies the
-# 10,000 test digits twice), so the suite, which must stay under 15 minutes, grades three of the
-# sixteen (a forward/backward mistake, an optimiser mistake, a training mistake); EXTRA lists the
-# others, all checked by hand with `python -m autograder grade` (same scores and diagnoses).
-_IN_SUITE = ("t9_dense_c3", "t9_sdlm_no_mu", "t9_train_pass_discards_step")
+# A chapter-9 notebook takes a few minutes to grade (it trains a network and classifies the
+# 10,000 test digits twice), so the suite, which must stay under 15 minutes, grades three of
+# the cases (a forward mistake the backward check must not blame on the backward pass, the
+# memory rule, a training-loop mistake); EXTRA lists the others, all checked by hand with
+# `python -m autograder grade` (same scores and diagnoses).
+_IN_SUITE = ("t9_forward_subsampling_not_squashed", "t9_error_rate_all_at_once",
+             "t9_train_pass_drops_last_batch")
 
 FAULTY = {name: (CH, _ALL[name][0]) for name in _IN_SUITE}
 EXPECTED = {name: _ALL[name][1:] for name in _IN_SUITE}
