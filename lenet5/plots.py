@@ -50,6 +50,17 @@ def show_input_field(x, label=None):
     return fig
 
 
+def _with_colour_bar(fig, axes, shown, label=None, suptitle=None):
+    """``fig`` with one colour bar for all its ``axes`` (the scale of ``shown``), and a title."""
+    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.85, aspect=15 * len(axes))
+    bar.ax.tick_params(labelsize=8)
+    if label:
+        bar.set_label(label, fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    return fig
+
+
 def show_maps(images, titles=None, *, ncols=None, cmap="RdBu_r", limit=None, size=1.4,
               suptitle=None, colorbar_label=None):
     """Draw signed 2-D arrays (kernels, feature maps) on one colour scale centred on zero,
@@ -71,13 +82,7 @@ def show_maps(images, titles=None, *, ncols=None, cmap="RdBu_r", limit=None, siz
         shown = ax.imshow(images[i], cmap=cmap, vmin=-limit, vmax=limit)
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
-    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.85, aspect=15 * nrows)
-    bar.ax.tick_params(labelsize=8)
-    if colorbar_label:
-        bar.set_label(colorbar_label, fontsize=9)
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
-    return fig
+    return _with_colour_bar(fig, axes, shown, colorbar_label, suptitle)
 
 
 def show_input_and_maps(x, maps, *, limit, map_titles=None, input_title="input",
@@ -120,10 +125,4 @@ def show_input_and_maps(x, maps, *, limit, map_titles=None, input_title="input",
         ax.set_ylim(height - 0.5, -0.5)
         if title:
             ax.set_title(title, fontsize=9)
-    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.85, aspect=15 * nrows)
-    bar.ax.tick_params(labelsize=8)
-    if colorbar_label:
-        bar.set_label(colorbar_label, fontsize=9)
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
-    return fig
+    return _with_colour_bar(fig, axes, shown, colorbar_label, suptitle)

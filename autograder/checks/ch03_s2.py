@@ -7,7 +7,7 @@ import numpy as np
 
 from lenet5.testing import check_array, check_int
 
-from .common import matches, numerical_gradient, rng, unpack_gradients
+from .common import count_pair, is_int, matches, numerical_gradient, rng, unpack_gradients
 
 # ------------------------------------------------------------------ counts
 
@@ -45,10 +45,6 @@ _S2_CONNECTIONS_SLIPS = {
 _COUNT_CASES = [(6, 28, 2), (3, 8, 2), (1, 2, 2), (10, 12, 3), (4, 20, 4), (2, 9, 3)]
 
 
-def _is_int(value) -> bool:
-    return type(value) in (int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
-                           np.uint32, np.uint64)
-
 
 def _diagnose_counts(got, maps, in_side, window) -> str:
     """Why ``got`` differs from the right counts of a subsampling layer, when a slip shows."""
@@ -83,17 +79,11 @@ def check_s2_counts(s2_params, s2_connections, subsample_counts) -> None:
     for name, value, expected, slips in (
             ("s2_params", s2_params, 12, _S2_PARAMS_SLIPS),
             ("s2_connections", s2_connections, 5_880, _S2_CONNECTIONS_SLIPS)):
-        hint = slips.get(int(value)) if _is_int(value) else None
+        hint = slips.get(int(value)) if is_int(value) else None
         check_int(name, value, expected, hint=hint)
     for maps, in_side, window in _COUNT_CASES:
         call = f"subsample_counts({maps}, {in_side}, window={window})"
-        got = subsample_counts(maps, in_side, window)
-        if not (isinstance(got, tuple) and len(got) == 2):
-            raise AssertionError(f"{call}: expected a pair (parameters, connections), got "
-                                 f"{type(got).__name__}")
-        if not all(_is_int(v) for v in got):
-            raise AssertionError(f"{call}: expected two integers, got "
-                                 f"({type(got[0]).__name__}, {type(got[1]).__name__})")
+        got = count_pair(subsample_counts(maps, in_side, window), call)
         expected = reference_counts(maps, in_side, window)
         if tuple(int(v) for v in got) != expected:
             raise AssertionError(f"{call}: expected {expected}, got "

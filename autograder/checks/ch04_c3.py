@@ -6,7 +6,7 @@ import numpy as np
 
 from lenet5.testing import check_array, check_int
 
-from .common import matches, numerical_gradient, rng, unpack_gradients
+from .common import count_pair, is_int, matches, numerical_gradient, rng, unpack_gradients
 
 # Table I of the paper, written as the S2 maps that feed each C3 map (the checks' own copy,
 # typed from the paper; the students build theirs from the rule).
@@ -164,10 +164,6 @@ def reference_counts(table, kernel: int, out_side: int) -> tuple[int, int]:
     return params, params * out_side * out_side
 
 
-def _is_int(value) -> bool:
-    return type(value) in (int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
-                           np.uint32, np.uint64)
-
 
 def _count_slip(table, kernel, out_side, params, connections) -> str:
     """What a wrong (params, connections) of a sparse convolution says about the reasoning."""
@@ -222,23 +218,17 @@ def check_c3_counts(c3_params, c3_connections, sparse_conv_counts, table) -> Non
             own = None
     paper = reference_counts(paper_table(), 5, 10)
     for name, value, k in (("c3_params", c3_params, 0), ("c3_connections", c3_connections, 1)):
-        if _is_int(value) and own is not None and own != paper and int(value) == own[k]:
+        if is_int(value) and own is not None and own != paper and int(value) == own[k]:
             continue                      # right for the student's own (wrong) table
         hint = None
-        if _is_int(value) and int(value) != paper[k]:
+        if is_int(value) and int(value) != paper[k]:
             wrong = (int(value), paper[1]) if k == 0 else (paper[0], int(value))
             hint = _count_slip(paper_table(), 5, 10, *wrong)
             hint = hint[0].upper() + hint[1:]
         check_int(name, value, paper[k], hint=hint)
     for description, t, kernel, out_side in _count_cases():
         call = f"sparse_conv_counts({description}, {kernel}, {out_side})"
-        got = sparse_conv_counts(t, kernel, out_side)
-        if not (isinstance(got, tuple) and len(got) == 2):
-            raise AssertionError(f"{call}: expected a pair (parameters, connections), got "
-                                 f"{type(got).__name__}")
-        if not all(_is_int(v) for v in got):
-            raise AssertionError(f"{call}: expected two integers, got "
-                                 f"({type(got[0]).__name__}, {type(got[1]).__name__})")
+        got = count_pair(sparse_conv_counts(t, kernel, out_side), call)
         expected = reference_counts(t, kernel, out_side)
         if tuple(int(v) for v in got) != expected:
             raise AssertionError(f"{call}: expected {expected}, got ({int(got[0])}, "

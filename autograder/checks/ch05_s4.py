@@ -10,14 +10,11 @@ import numpy as np
 
 from lenet5.testing import check_int
 
-from .common import rng
+from .common import is_int, rng, slip
 
 LAYERS = ("C1", "S2", "C3", "S4", "C5")
 LENET5 = [("C1", 5, 1), ("S2", 2, 2), ("C3", 5, 1), ("S4", 2, 2), ("C5", 5, 1)]
 
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 # ------------------------------------------------------------------------------ counting
@@ -32,7 +29,7 @@ def check_s4_counts(s4_params, s4_connections) -> None:
     params, connections = _subsampling(16, 10)
 
     def hint(value, known, default):
-        return known.get(int(value), default) if _is_int(value) else default
+        return known.get(int(value), default) if is_int(value) else default
 
     check_int("s4_params", s4_params, params, hint=hint(s4_params, {
         16: "Each of the 16 maps has two parameters: one coefficient and one bias",
@@ -70,14 +67,14 @@ def check_subsampling_counts(subsampling_counts) -> None:
             if isinstance(value, (float, np.floating)):
                 raise AssertionError(f"{what}: the {name} count is the float {value!r}: counts "
                                      f"are integers (use // to divide sides)")
-        check_int(f"{what}[0] (trainable parameters)", got[0], params, hint=_slip(
+        check_int(f"{what}[0] (trainable parameters)", got[0], params, hint=slip(
             got[0], params, [
             (maps * (block * block + 1), "One coefficient per map multiplies the *sum* of the "
                                          "block: a map has 2 parameters (its coefficient and "
                                          "its bias), not one weight per input"),
             (maps, "Each map has a coefficient and a bias: 2 parameters"),
         ], "One coefficient and one bias per map"))
-        check_int(f"{what}[1] (connections)", got[1], connections, hint=_slip(
+        check_int(f"{what}[1] (connections)", got[1], connections, hint=slip(
             got[1], connections, [
             (maps * out * out * block * block, f"Count the bias connection of each unit too "
                                                f"({block} x {block} inputs + 1 bias)"),
@@ -91,14 +88,6 @@ def check_subsampling_counts(subsampling_counts) -> None:
         ], f"Each output unit ({out} x {out} per map) has block * block inputs and one bias "
            f"connection"))
 
-
-def _slip(value, expected, known, default):
-    """The message of the first known wrong value that ``value`` equals, else ``default``."""
-    if _is_int(value):
-        for wrong, message in known:
-            if wrong != expected and int(value) == wrong:
-                return message
-    return default
 
 
 # ------------------------------------------------------------------------ receptive fields
@@ -185,12 +174,12 @@ def check_receptive_field(receptive_field) -> None:
     got = [_call(receptive_field, layer, what=f"receptive_field({layer!r})")
            for layer in LAYERS]
     for layer, value in zip(LAYERS, got):
-        if not _is_int(value):
+        if not is_int(value):
             raise AssertionError(f"receptive_field({layer!r}): expected an int, got "
                                  f"{type(value).__name__}")
     got = [int(v) for v in got]
-    for slip, message in SLIPS:
-        if got == [slip(LENET5)[layer][0] for layer in LAYERS]:
+    for slipped, message in SLIPS:
+        if got == [slipped(LENET5)[layer][0] for layer in LAYERS]:
             raise AssertionError(f"receptive_field gave {dict(zip(LAYERS, got))}: {message}")
     expected = _field_and_jump(LENET5)
     for layer, value in zip(LAYERS, got):
@@ -225,7 +214,7 @@ def check_field_and_jump(field_and_jump) -> None:
             if not (isinstance(value, tuple) and len(value) == 2):
                 raise AssertionError(f"{what}[{name!r}]: expected a tuple (field, jump), got "
                                      f"{type(value).__name__}")
-            if not all(_is_int(v) for v in value):
+            if not all(is_int(v) for v in value):
                 raise AssertionError(f"{what}[{name!r}]: expected two ints, got "
                                      f"({type(value[0]).__name__}, {type(value[1]).__name__})")
         fields = {name: int(got[name][0]) for name in names}
@@ -237,8 +226,8 @@ def check_field_and_jump(field_and_jump) -> None:
                                      f"them from the stack it is given (its window sides "
                                      f"and strides), not from LENET5_STACK or numbers of "
                                      f"your own")
-            for slip, message in SLIPS:
-                if fields == {name: slip(stack)[name][0] for name in names}:
+            for slipped, message in SLIPS:
+                if fields == {name: slipped(stack)[name][0] for name in names}:
                     raise AssertionError(f"{what} gave the fields {fields}: {message}")
         for name in names:
             check_int(f"{what}[{name!r}][0] (receptive field)", got[name][0],

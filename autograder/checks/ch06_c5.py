@@ -5,7 +5,7 @@ import numpy as np
 
 from lenet5.testing import check_array, check_int
 
-from .common import matches, rng
+from .common import matches, rng, slip
 
 A, S = 1.7159, 2.0 / 3.0
 
@@ -29,17 +29,6 @@ def check_counts(c5_params, c5_connections) -> None:
           "A C5 map is 1x1, so each weight serves exactly one connection"))
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _slip(value, expected, known, default):
-    """The message of the first known wrong value that ``value`` equals, else ``default``."""
-    if _is_int(value):
-        for wrong, message in known:
-            if wrong != expected and int(value) == wrong:
-                return message
-    return default
 
 
 def check_conv_layer_counts(conv_layer_counts) -> None:
@@ -62,7 +51,7 @@ def check_conv_layer_counts(conv_layer_counts) -> None:
         out = side - kernel + 1
         weights = in_maps * kernel * kernel
         params, connections = maps * (weights + 1), maps * (weights + 1) * out * out
-        check_int(f"{what}[0] (trainable parameters)", got[0], params, hint=_slip(
+        check_int(f"{what}[0] (trainable parameters)", got[0], params, hint=slip(
             got[0], params, [
                 (maps * weights, "Each map also has one bias"),
                 (maps * (kernel * kernel + 1), "A unit reads a kernel x kernel window on every "
@@ -71,7 +60,7 @@ def check_conv_layer_counts(conv_layer_counts) -> None:
                 (maps * (weights + 1) * out * out, "Parameters are shared by all the units "
                                                    "of a map: count them once per map"),
             ], "Per map: in_maps * kernel * kernel weights and one bias"))
-        check_int(f"{what}[1] (connections)", got[1], connections, hint=_slip(
+        check_int(f"{what}[1] (connections)", got[1], connections, hint=slip(
             got[1], connections, [
                 (maps * weights * out * out, "Count the bias connection of each unit too"),
                 (maps * (weights + 1) * side * side, f"A valid convolution has in_side - kernel "

@@ -14,7 +14,7 @@ import numpy as np
 from lenet5 import data
 from lenet5.testing import check_array, check_int
 
-from .common import Partial, matches, numerical_gradient, rng
+from .common import Partial, matches, numerical_gradient, pair, rng
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -32,12 +32,6 @@ def _penalties(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
             out[n, i] = math.fsum((x[n] - centers[i]) ** 2)
     return out
 
-
-def _pair(result, what: str, names: str = "(out, cache)"):
-    if not isinstance(result, tuple) or len(result) != 2:
-        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
-        raise AssertionError(f"{what}: expected a pair {names}, got {got}")
-    return result
 
 
 def _scalar(value, what: str) -> float:
@@ -130,7 +124,7 @@ def check_rbf_forward(rbf_forward) -> None:
     for name, x, centers in cases:
         what = f"rbf_forward on {name}"
         x_before, c_before = x.copy(), centers.copy()
-        out, _ = _pair(rbf_forward(x, centers), what)
+        out, _ = pair(rbf_forward(x, centers), what)
         expected = _penalties(x, centers)
         _diagnose_penalties(what, out, x, centers, expected)
         check_array(what, out, expected, rtol=1e-7, atol=1e-9,
@@ -154,7 +148,7 @@ def check_rbf_backward(rbf_forward, rbf_backward) -> None:
     for name, x, centers in cases:
         what = f"rbf_backward on {name}"
         dout = gen.standard_normal((len(x), len(centers)))
-        _, cache = _pair(rbf_forward(x.copy(), centers.copy()), f"rbf_forward on {name}")
+        _, cache = pair(rbf_forward(x.copy(), centers.copy()), f"rbf_forward on {name}")
         dx = rbf_backward(dout.copy(), cache)
         if isinstance(dx, tuple):
             raise AssertionError(f"{what}: return dx only. The centres are fixed by hand "
@@ -237,7 +231,7 @@ def check_mle_loss(mle_loss) -> None:
         penalties = gen.uniform(0, 100, (n, k))
         labels = gen.integers(0, k, n)
         before = penalties.copy()
-        loss, d = _pair(mle_loss(penalties, labels), what, "(loss, dpenalties)")
+        loss, d = pair(mle_loss(penalties, labels), what, "(loss, dpenalties)")
         loss = _scalar(loss, what)
         expected = _mle_reference(penalties, labels)
         if n > 1 and math.isclose(loss, n * expected, rel_tol=1e-7):
@@ -306,7 +300,7 @@ def check_map_loss(map_loss) -> None:
         penalties = gen.uniform(low, high, (n, k))
         labels = gen.integers(0, k, n)
         before = penalties.copy()
-        loss, d = _pair(map_loss(penalties, labels, j), what, "(loss, dpenalties)")
+        loss, d = pair(map_loss(penalties, labels, j), what, "(loss, dpenalties)")
         loss = _scalar(loss, what)
         expected = _map_reference(penalties, labels, j)
         _diagnose_map(what, loss, penalties, labels, j, expected)
@@ -333,7 +327,7 @@ def check_map_loss(map_loss) -> None:
         labels = gen.integers(0, 10, n)
         what = f"map_loss with penalties near {offset:g} and j = {j:g}"
         with np.errstate(all="ignore"):
-            loss, d = _pair(map_loss(penalties, labels, j), what, "(loss, dpenalties)")
+            loss, d = pair(map_loss(penalties, labels, j), what, "(loss, dpenalties)")
         loss = _scalar(loss, what)
         finite = math.isfinite(loss) and isinstance(d, np.ndarray) and \
             np.issubdtype(d.dtype, np.number) and bool(np.isfinite(d).all())
@@ -380,11 +374,11 @@ def _layers_of(layers):
     if not isinstance(layers, dict) or sorted(layers) != sorted(PAPER_LAYERS):
         return None
     out = {}
-    for name, pair in layers.items():
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and
-                all(type(v) is int or isinstance(v, np.integer) for v in pair)):
+    for name, counts in layers.items():
+        if not (isinstance(counts, (tuple, list)) and len(counts) == 2 and
+                all(type(v) is int or isinstance(v, np.integer) for v in counts)):
             return None
-        out[name] = (int(pair[0]), int(pair[1]))
+        out[name] = (int(counts[0]), int(counts[1]))
     return out
 
 

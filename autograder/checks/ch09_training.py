@@ -26,7 +26,7 @@ from lenet5 import data
 from lenet5.testing import check_array
 from reference import layers, model
 
-from .common import Partial, numerical_gradient, rng
+from .common import Partial, numerical_gradient, pair, rng
 
 A, S = 1.7159, 2.0 / 3.0
 MAP_J = 5.0                     # j of eq. 9 in this book (chapter 8)
@@ -74,12 +74,6 @@ def _params_sets() -> list[tuple[str, dict]]:
 def _copy(params: dict) -> dict:
     return {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
 
-
-def _pair(result, what: str, names: str):
-    if not isinstance(result, tuple) or len(result) != 2:
-        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
-        raise AssertionError(f"{what}: expected a pair {names}, got {got}")
-    return result
 
 
 def _check_keys(got, what: str) -> None:
@@ -318,7 +312,7 @@ def check_lenet5_forward(lenet5_forward) -> None:
     for (what, params), n in zip(sets, (3, 1, 5, 2)):
         x = test_x[r.choice(len(test_x), size=n, replace=False)]
         result = lenet5_forward(x, params)
-        penalties, cache = _pair(result, "lenet5_forward(x, params)", "(penalties, cache)")
+        penalties, cache = pair(result, "lenet5_forward(x, params)", "(penalties, cache)")
         expected, _ = model.forward(x, params)
         try:
             check_array(f"lenet5_forward penalties ({n} digits, {what})", penalties, expected,
@@ -389,7 +383,7 @@ def _backward_of_a_wrong_forward(lenet5_forward, lenet5_backward, forward_error:
             f"computes something else ({forward_error}); fix lenet5_forward first (see its "
             f"checks).")
     try:
-        _, cache = _pair(lenet5_forward(x, params), "lenet5_forward", "(penalties, cache)")
+        _, cache = pair(lenet5_forward(x, params), "lenet5_forward", "(penalties, cache)")
         grads = lenet5_backward(dout, cache)
         _check_keys(grads, "lenet5_backward(dout, cache)")
         mismatch = _finite_difference_mismatch(lenet5_forward, grads, params, x, dout, r, 2)
@@ -416,7 +410,7 @@ def check_lenet5_backward(lenet5_forward, lenet5_backward) -> None:
     for what, params in (sets[0], sets[2]):
         x = train_x[:3]
         try:
-            penalties, _ = _pair(lenet5_forward(x, params), "lenet5_forward",
+            penalties, _ = pair(lenet5_forward(x, params), "lenet5_forward",
                                  "(penalties, cache)")
             check_array(f"lenet5_forward penalties (3 digits, {what})", penalties,
                         model.forward(x, params)[0], rtol=1e-8, atol=1e-8)
@@ -426,7 +420,7 @@ def check_lenet5_backward(lenet5_forward, lenet5_backward) -> None:
     for (what, params), n in zip(sets, (3, 2, 4)):
         x = train_x[r.choice(len(train_x), size=n, replace=False)]
         dout = r.standard_normal((n, 10))
-        _, cache = _pair(lenet5_forward(x, params), "lenet5_forward", "(penalties, cache)")
+        _, cache = pair(lenet5_forward(x, params), "lenet5_forward", "(penalties, cache)")
         grads = lenet5_backward(dout, cache)
         _, ref_cache = model.forward(x, params)
         _compare_grads(grads, model.backward(dout, ref_cache),
@@ -759,7 +753,7 @@ def check_error_rate(error_rate, lenet5_forward) -> None:
     # the default: lenet5_forward, whatever it computes (its own checks grade it)
     test_x, _ = _digits("test", 40)
     params = model.init_params(5, np.float64)
-    penalties, _ = _pair(lenet5_forward(test_x, params), "lenet5_forward", "(penalties, cache)")
+    penalties, _ = pair(lenet5_forward(test_x, params), "lenet5_forward", "(penalties, cache)")
     labels = np.argmin(np.asarray(penalties), axis=1)
     labels[[3, 17, 30]] = (labels[[3, 17, 30]] + 1) % 10
     got = _as_fraction(error_rate(params, test_x, labels),
@@ -822,7 +816,7 @@ def check_train_pass(train_pass, lenet5_forward, lenet5_backward, estimate_hessi
     reported: list = []
     result = train_pass(start, x, y, eta, 7, batch_size=8, order=order,
                         on_batch=reported.append)
-    new, loss = _pair(result, "train_pass(params, x, labels, eta, rng, batch_size, order, "
+    new, loss = pair(result, "train_pass(params, x, labels, eta, rng, batch_size, order, "
                               "on_batch)", "(params, mean loss)")
     _check_keys(new, "the params returned by train_pass")
     expected, losses = _loop_with_own_parts(start, x, y, eta, order, 8, parts)
@@ -864,7 +858,7 @@ def check_train_pass(train_pass, lenet5_forward, lenet5_backward, estimate_hessi
     # 2. learning: one pass over 1,000 digits from a fixed start must teach the network a lot
     start = model.init_params(0, np.float64)
     result = train_pass(start, train_x, train_y, TRAIN_ETA, 0, batch_size=TRAIN_BATCH)
-    new, loss = _pair(result, "train_pass", "(params, mean loss)")
+    new, loss = pair(result, "train_pass", "(params, mean loss)")
     _check_keys(new, "the params returned by train_pass")
     finite = all(np.all(np.isfinite(new[k])) for k in SHAPES)
     error = 1.0

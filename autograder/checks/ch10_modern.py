@@ -13,7 +13,7 @@ import numpy as np
 
 from lenet5.testing import check_array, check_int
 
-from .common import matches, numerical_gradient, rng
+from .common import is_int, matches, numerical_gradient, rng
 
 
 # ----------------------------------------------------------------------------- ReLU
@@ -259,10 +259,6 @@ def _variant_total(side: int) -> int:
     return sum(_variant_layers(side).values())
 
 
-def _is_int(value) -> bool:
-    return type(value) in (int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
-                           np.uint32, np.uint64)
-
 
 def _count_slip(name: str, got: int, side: int):
     """A message naming a known slip when ``got`` is what it gives for a side x side input."""
@@ -290,7 +286,7 @@ def check_keras_counts(keras_variant_params, keras_variant_params_32) -> None:
     """The variant's totals on 28x28 and on 32x32 inputs, with a diagnosis of the usual slips."""
     for name, value in (("keras_variant_params", keras_variant_params),
                         ("keras_variant_params_32", keras_variant_params_32)):
-        if not _is_int(value):
+        if not is_int(value):
             raise AssertionError(f"{name}: expected an integer, got {type(value).__name__}")
     if (keras_variant_params, keras_variant_params_32) == (_variant_total(32),
                                                            _variant_total(28)):
@@ -329,7 +325,7 @@ def check_variant_layer_params(variant_layer_params) -> None:
                                  f"{', '.join(_LAYERS)} (pooling has no parameters), got "
                                  f"{', '.join(map(str, got))}")
         for key in _LAYERS:
-            if not _is_int(got[key]):
+            if not is_int(got[key]):
                 raise AssertionError(f"variant_layer_params({side})[{key!r}]: expected an "
                                      f"integer, got {type(got[key]).__name__}")
         results[side] = {k: int(got[k]) for k in _LAYERS}

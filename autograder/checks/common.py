@@ -55,3 +55,38 @@ def unpack_gradients(what: str, result, names: tuple[str, ...], dout, dout_befor
     if not np.array_equal(dout, dout_before):
         raise AssertionError(f"{what}: your function changed its argument dout")
     return result
+
+
+_INTEGER_TYPES = frozenset({int} | {np.dtype(c).type for c in "bBhHiIlLqQ"})
+
+
+def is_int(value) -> bool:
+    """A Python or NumPy integer of exactly that type (not a bool, not a subclass)."""
+    return type(value) in _INTEGER_TYPES
+
+
+def pair(result, what: str, names: str = "(out, cache)"):
+    """``result`` if it is a pair (a tuple of two), else fail saying what was expected."""
+    if not isinstance(result, tuple) or len(result) != 2:
+        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+        raise AssertionError(f"{what}: expected a pair {names}, got {got}")
+    return result
+
+
+def count_pair(result, call: str) -> tuple[int, int]:
+    """A counting function's (parameters, connections) as two ints, or fail saying why."""
+    pair(result, call, "(parameters, connections)")
+    if not all(is_int(v) for v in result):
+        raise AssertionError(f"{call}: expected two integers, got "
+                             f"({type(result[0]).__name__}, {type(result[1]).__name__})")
+    return int(result[0]), int(result[1])
+
+
+def slip(value, expected, known, default):
+    """The message of the first known wrong value that ``value`` equals, else ``default``."""
+    if is_int(value):
+        for wrong, message in known:
+            if wrong != expected and int(value) == wrong:
+                return message
+    return default
+
