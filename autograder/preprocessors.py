@@ -158,6 +158,12 @@ class GuardedExecute(Execute):
         if any(o.output_type == "error" and o.ename == "CellTimeoutError" for o in cell.outputs):
             self.events.append(f"cell {cell_name(cell, index)} exceeded the {self.timeout} s "
                                f"time limit")
+            # nbclient leaves an empty "CellTimeoutError:" and "KeyboardInterrupt:": say why.
+            cell.outputs = [o for o in cell.outputs if not (
+                o.output_type == "error" and o.ename in ("CellTimeoutError", "KeyboardInterrupt"))]
+            cell.outputs.append(error_output(
+                "TimeoutError", f"this cell ran past its time limit of {self.timeout} s and was "
+                "stopped (each cell of a notebook may run this long when it is graded)"))
             if not self._responds(10):
                 self._stop("the kernel stayed busy after it was interrupted")
         return cell
@@ -185,7 +191,7 @@ class GuardedExecute(Execute):
             shown = self._run(new_code_cell(visible), resources, index)
             self.nb.cells[index] = cell
             timed_out = [o for o in shown.outputs if o.output_type == "error" and
-                         o.ename in ("CellTimeoutError", "DeadKernelError")]
+                         o.ename in ("TimeoutError", "CellTimeoutError", "DeadKernelError")]
             if timed_out or self._stopped:
                 cell.outputs = timed_out[-1:] or shown.outputs[-1:]
                 return cell

@@ -126,7 +126,7 @@ EXPECTED_ERRORS = {"other files": "FileNotFoundError", "repository": "OSError",
                    "judge's folder": "OSError", "network": "OSError",
                    "processes": "BlockingIOError", "memory": "MemoryError",
                    "fills /tmp": "OSError", "fills home": "OSError",
-                   "fills the sockets' folder": "OSError", "time": "CellTimeoutError"}
+                   "fills the sockets' folder": "OSError", "time": "TimeoutError"}
 
 
 def _size(folder) -> int:
