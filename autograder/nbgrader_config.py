@@ -11,7 +11,8 @@ from nbgrader.preprocessors import (
     LimitOutput, LockCells, SaveAutoGrades, SaveCells,
 )
 
-from autograder.preprocessors import ClearGradedOutputs, GuardedExecute, ShortTracebacks
+from autograder.preprocessors import (ClearGradedOutputs, FeedbackSummary, GuardedExecute,
+                                      ShortTracebacks)
 
 c = get_config()  # noqa: F821 - provided by traitlets when the file is loaded
 load_subconfig("nbgrader_config.py", path=str(Path(__file__).resolve().parent.parent))  # noqa: F821 - course id, time limit
@@ -36,11 +37,13 @@ c.GenerateAssignment.preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback shows each test's name, outcome and message, never the hidden test code.
+# Feedback shows, at the top, the score and each test's points, result and message (linked to
+# the cell), then the notebook; never the hidden test code.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
     ClearHiddenTests,
     ShortTracebacks,
+    FeedbackSummary,
     CSSHTMLHeaderPreprocessor,
 ]
 c.ClearHiddenTests.enforce_metadata = False  # autograded test cells are locked and checksummed

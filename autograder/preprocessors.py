@@ -1,4 +1,5 @@
 """nbgrader preprocessors of the course."""
+import html
 import json
 import secrets
 import select
@@ -11,7 +12,7 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from nbformat.v4 import new_code_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Integer, Unicode
 
@@ -44,6 +45,46 @@ class ShortTracebacks(NbGraderPreprocessor):
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
+
+
+class FeedbackSummary(NbGraderPreprocessor):
+    """At the top of a feedback page: the score, then every graded cell with its points, its
+    result and why it lost points, each linked to its place in the notebook (after GetGrades
+    and ShortTracebacks)."""
+
+    def preprocess(self, nb, resources):
+        rows, cells = [], []
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                grade_id = meta["grade_id"]
+                cells.append(new_markdown_cell(f'<a id="test-{grade_id}"></a>'))
+                rows.append(_summary_row(cell, grade_id))
+            cells.append(cell)
+        info = resources.get("nbgrader", {})
+        head = (f"## Your score: {info['score']:g} of {info['max_score']:g} points\n\n"
+                if "score" in info else "## Your results\n\n")
+        table = ("| test | points | result | why points were lost |\n|---|---|---|---|\n" +
+                 "\n".join(rows)) if rows else "This notebook has no graded test."
+        nb.cells = [new_markdown_cell(head + table)] + cells
+        return nb, resources
+
+
+def _summary_row(cell, grade_id: str) -> str:
+    meta = cell.metadata.nbgrader
+    score, points = meta.get("score"), meta.get("points")
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    partial = [o.text for o in cell.outputs if o.output_type == "stream" and
+               o.text.startswith("partial credit: ")]
+    if errors:
+        result, why = "lost", f"{errors[-1].ename}: {errors[-1].evalue}"
+    elif partial:
+        result, why = "partly passed", partial[-1][len("partial credit: "):]
+    else:
+        result, why = "passed", ""
+    shown = f"{score:g} / {points:g}" if score is not None and points is not None else "?"
+    why = html.escape(" ".join(why.split())).replace("|", "&#124;")
+    return f"| [{grade_id}](#test-{grade_id}) | {shown} | {result} | {why} |"
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:

@@ -36,7 +36,12 @@ def test_faulty_submission_loses_points_with_a_diagnosis(graded_class, student):
     score, phrase = EXPECTED[student]
     assert r.status == "graded", r.reason
     assert r.score == score < r.max_score
-    assert phrase in _feedback(out, student, chapter)
+    page = _feedback(out, student, chapter)
+    assert phrase in page
+    # the summary at the top: the score, and a row per test linked to its cell
+    assert f"Your score: {score:g} of {r.max_score:g} points" in page
+    assert page.index("Your score:") < page.index(phrase) or phrase in page[:page.index("</table>")]
+    assert 'href="#test-' in page and 'id="test-' in page
 
 
 def test_every_student_gets_a_row_even_when_grading_fails(graded_class):
