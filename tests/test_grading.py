@@ -40,7 +40,6 @@ def test_faulty_submission_loses_points_with_a_diagnosis(graded_class, student):
     assert phrase in page
     # the summary at the top: the score, and a row per test linked to its cell
     assert f"Your score: {score:g} of {r.max_score:g} points" in page
-    assert page.index("Your score:") < page.index(phrase) or phrase in page[:page.index("</table>")]
     assert 'href="#test-' in page and 'id="test-' in page
 
 
