@@ -50,8 +50,9 @@ What differs from the paper in the shipped recipe (``RECIPE``, ``fit``), and why
 
 The shipped weights (``load_trained``; ``python -m scripts.train_lenet5``, seed 0, 20 passes
 without distortions) reach 0.81% test error and 0.345% training error (paper: 0.95% and
-0.35%); the test error is at or below 1.0% from pass 8 on.  The run takes about 4 minutes of
-CPU time on one core of the book's 2.5 GHz Xeon.
+0.35%; the paper's training error is measured during each pass, Fig. 5, this one after it, so
+the two are not the same quantity); the test error is at or below 1.0% from pass 8 on.  The
+run took about 4 minutes of CPU time on one core (the log does not record the machine).
 """
 from __future__ import annotations
 
