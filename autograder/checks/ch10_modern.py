@@ -13,6 +13,8 @@ import numpy as np
 
 from lenet5.testing import check_array, check_int
 
+from reference import modern
+
 from .common import is_int, matches, numerical_gradient, rng
 
 
@@ -370,13 +372,7 @@ def check_variant_layer_params(variant_layer_params) -> None:
 
 # ----------------------------------------------------------------- the variant's forward pass
 
-_PARAM_SHAPES = {
-    "conv1_w": (6, 1, 5, 5), "conv1_b": (6,),
-    "conv2_w": (16, 6, 5, 5), "conv2_b": (16,),
-    "dense1_w": (256, 120), "dense1_b": (120,),
-    "dense2_w": (120, 84), "dense2_b": (84,),
-    "dense3_w": (84, 10), "dense3_b": (10,),
-}
+_PARAM_SHAPES = modern.PARAM_SHAPES  # the variant's parameters for a 28x28 input
 
 
 def _test_params(gen) -> dict:
