@@ -198,6 +198,31 @@ def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None,
     return args + cmd
 
 
+def _end_processes_of(uid: int, seconds: float = 10) -> None:
+    """Kill every process of the grading slot's own user (what is left of an earlier kernel of
+    the slot, such as a fork bomb still being torn down) and wait until they are gone."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/status") as status:
+                    owner = next(int(ln.split()[1]) for ln in status if ln.startswith("Uid:"))
+                if owner == uid:
+                    os.kill(int(entry), signal.SIGKILL)
+                    left.append(entry)
+            except (OSError, StopIteration, ValueError):
+                continue  # gone already
+        if not left:
+            return
+        time.sleep(0.05)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Limit this process, drop to the slot's user, and exec the kernel in bubblewrap."""
     parser = argparse.ArgumentParser(prog="python -m autograder.sandbox")
@@ -222,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
               resource.RLIMIT_CORE: 0}
     uid = BASE_UID + args.slot if os.geteuid() == 0 else None
     if uid is not None:
+        _end_processes_of(uid)  # a previous kernel's leftovers would count against its limit
         os.chown(copy, uid, uid)
         limits[resource.RLIMIT_NPROC] = args.max_processes  # counts the processes of uid
     for kind, value in limits.items():
