@@ -56,8 +56,7 @@ def release(out: Path = BOOK, only: list[str] | None = None) -> list[Path]:
                 (source / PREVIOUS).write_text(previous)
             for notebook in sorted(source.glob("*.ipynb")):
                 nbformat.write(execute_notebook(notebook), notebook)
-            for junk in ("__pycache__",):
-                shutil.rmtree(source / junk, ignore_errors=True)
+            shutil.rmtree(source / "__pycache__", ignore_errors=True)  # from importing
             check_success(api.generate_assignment(chapter, force=True), f"releasing {chapter}")
             written += sorted((out / chapter).glob("*.ipynb"))
     return written
