@@ -1,38 +1,43 @@
-"""The figures the chapters draw, so notebook cells stay one line about *what* is shown."""
+"""The figures the chapters draw, so notebook cells stay one line about *what* is shown.
+
+One colour convention for the whole book, with a colour bar on every map:
+
+- pictures (digits, network inputs, masks): grey, dark = high (``gray_r``), drawn by
+  :func:`show_images` and :func:`show_input_field`;
+- signed quantities (weights, activations, gradients, the RBF codes): red = positive,
+  blue = negative, white = 0 (``RdBu_r``, symmetric about zero), drawn by :func:`show_maps`
+  and :func:`show_input_and_maps`. Panels that are compared share one scale.
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 
-def show_images(images, titles=None, *, ncols=None, cmap="gray_r", size=1.6,
-                suptitle=None, symmetric=False):
-    """Draw a row (or grid) of 2-D images. images: (K, H, W), or a list of 2-D arrays.
+def show_images(images, titles=None, *, ncols=None, size=1.6, suptitle=None, vmin=None,
+                vmax=None, colorbar_label="pixel value"):
+    """Draw a row (or grid) of pictures (digits, inputs, 0/1 masks) in grey, dark = high,
+    on one shared scale with a colour bar. images: (K, H, W), or a list of 2-D arrays.
 
-    ``symmetric=True`` centres each image's colour scale on zero (for weights and signed
-    maps), so that white is 0 whatever the image's range.
+    ``vmin``/``vmax``: the scale's ends (default: the smallest and largest value shown).
+    Signed quantities (weights, activations, gradients) go to :func:`show_maps` instead.
     """
-    images = [np.asarray(image) for image in images]
+    images = [np.asarray(image, dtype=float) for image in images]
     k = len(images)
     ncols = ncols or k
     nrows = -(-k // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
-                             squeeze=False)
+    vmin = min(float(image.min()) for image in images) if vmin is None else vmin
+    vmax = max(float(image.max()) for image in images) if vmax is None else vmax
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 0.9, size * nrows + 0.45),
+                             squeeze=False, layout="constrained")
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if i >= k:
             continue
-        if symmetric:
-            limit = np.abs(images[i]).max() or 1.0
-            ax.imshow(images[i], cmap=cmap, vmin=-limit, vmax=limit)
-        else:
-            ax.imshow(images[i], cmap=cmap)
+        shown = ax.imshow(images[i], cmap="gray_r", vmin=vmin, vmax=vmax)
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout()
-    return fig
+    return _with_colour_bar(fig, axes, shown, colorbar_label, suptitle)
 
 
 def show_input_field(x, label=None):

@@ -15,6 +15,7 @@ from autograder import course as cli
 from autograder.cli import main as cli_main
 from autograder.validation import validate
 from autograder.preprocessors import GuardedExecute
+from conftest import needs
 from corpus import CORPUS, blank, lean, replace
 from faulty_ch01_input import ZERO_PADDING
 
@@ -66,6 +67,7 @@ def test_grades_csv_questions_csv_and_gradebook_agree(graded_class):
 
 def test_report_has_every_chapter_and_the_plot(graded_class):
     out, results = graded_class
+    needs("ch01_input")
     report = (out / "report.md").read_text()
     for chapter in {r.chapter for r in results.values() if r.max_score}:
         assert f"| {chapter} |" in report
@@ -85,6 +87,7 @@ def test_no_feedback_page_shows_hidden_test_code(graded_class):
 
 def test_megabytes_of_output_are_not_kept(graded_class):
     out, _ = graded_class
+    needs("ch01_input")
     (notebook,) = (out / "autograded" / "prints_megabytes" / "ch01_input").glob("*.ipynb")
     assert notebook.stat().st_size < 1_000_000
 
@@ -186,6 +189,7 @@ def _validate(tmp_path, nb, name="ch01_input.ipynb"):
 
 def test_validate_runs_the_visible_tests_as_the_grader_does(tmp_path, graded_class):
     out, _ = graded_class
+    needs("ch01_input")
     code, text = _validate(tmp_path, lean("ch01_input"))
     assert code == 0 and "all visible tests pass" in text
     assert "hidden  read_idx_hidden" in text

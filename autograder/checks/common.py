@@ -1,6 +1,8 @@
 """What the hidden checks of every chapter share."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from lenet5.testing import check_array
@@ -15,6 +17,58 @@ class Partial(AssertionError):
     def __init__(self, fraction: float, message: str):
         super().__init__(message)
         self.fraction = max(0.0, min(1.0, float(fraction)))
+
+
+class Parts:
+    """The sub-checks of one hidden cell, each worth a share of its points.
+
+    ::
+
+        parts = Parts()
+        with parts("well-formed files", weight=2):
+            ...  # asserts; a failure here costs this part only
+        with parts("malformed files"):
+            ...
+        parts.verdict()  # all passed: nothing; some: Partial; none: AssertionError
+
+    A part fails on an ``AssertionError`` or on an error the student's code raised (the
+    relay marks it ``raised_by``); any other error is the check's own and propagates. The
+    message names the parts that passed and, for each failed part, why.
+    """
+
+    def __init__(self):
+        self.passed: list[tuple[str, float]] = []
+        self.failed: list[tuple[str, float, str]] = []
+
+    @contextlib.contextmanager
+    def __call__(self, name: str, weight: float = 1.0):
+        try:
+            yield
+        except Exception as error:  # noqa: BLE001 - sorted below
+            raised_by = getattr(error, "raised_by", None)
+            if not (isinstance(error, AssertionError) or raised_by):
+                raise
+            reason = str(error) if isinstance(error, AssertionError) else \
+                f"your {raised_by} raised {type(error).__name__}: {error}"
+            self.failed.append((name, weight, reason or "a check failed"))
+        else:
+            self.passed.append((name, weight))
+
+    def verdict(self) -> None:
+        """Raise what the parts earned: nothing if all passed, else ``Partial`` (some) or
+        ``AssertionError`` (none), with a message a student can act on."""
+        if not self.failed:
+            return
+        total = sum(w for _, w in self.passed) + sum(w for _, w, _ in self.failed)
+        earned = sum(w for _, w in self.passed) / total
+        done = len(self.passed)
+        lines = [f"{done} of {done + len(self.failed)} parts passed."]
+        lines += [f"Passed: {name}." for name, _ in self.passed]
+        lines += [f"Failed: {name}: {reason}" for name, _, reason in self.failed]
+        message = "\n".join(lines)
+        if earned > 0:
+            raise Partial(earned, message)
+        raise AssertionError(message)
 
 
 def rng() -> np.random.Generator:

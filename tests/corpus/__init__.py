@@ -466,9 +466,12 @@ for _chapter in cli.chapters():
     CORPUS[f"copycat_{_chapter}"] = Case(_chapter, copycat(_chapter), "zero", base="blank")
 
 
-def submit_corpus(submitted: Path) -> None:
-    """Hand in every case (and, as ``<student>__twin``, the twin of each "twin" case)."""
+def submit_corpus(submitted: Path, chapters) -> None:
+    """Hand in every case of ``chapters`` (and, as ``<student>__twin``, the twin of each
+    "twin" case)."""
     for student, case in CORPUS.items():
+        if case.chapter not in chapters:
+            continue
         base = blank if case.base == "blank" else lean
         made = {student: case.make(base(case.chapter))}
         if case.twin:
