@@ -29,9 +29,8 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, **options
 
 # -------------------------------------------------------------------------------- main
 
-def main(argv: list[str] | None = None) -> int:
-    from autograder.report import summary
-
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m autograder``."""
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     for cmd in (gr, va):
         cmd.add_argument("--cell-timeout", type=int, default=None,
                          help="seconds a cell may run before it is interrupted (default: 60)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder.report import summary
+
+    args = parser().parse_args(argv)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
 
     if args.command == "release":

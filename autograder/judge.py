@@ -126,6 +126,7 @@ class Judge:
 
     def __init__(self, chapter: str, folder: Path):
         self.chapter, self.folder = Chapter(chapter), Path(folder)
+        self.pictured: set[str] = set()
         tempfile.tempdir = str(self.folder)  # files the checks make, readable by the kernel
         path = str(self.folder / SOCKET_NAME)
         with contextlib.suppress(FileNotFoundError):
@@ -188,12 +189,31 @@ class Judge:
             verdict = {"score": 1.0, "ename": "", "message": ""}
         except Exception as error:  # noqa: BLE001 - every failure is a verdict
             verdict = _verdict(error, timeout)
+            if not visible_only and verdict["ename"] in _PICTURED:
+                verdict["picture"] = self._picture(source, ns)
         finally:
             with contextlib.suppress(OSError, relay.ProtocolError):
                 conn.settimeout(2)
                 relay.send_message(conn, {"op": "done"}, [])
             conn.close()
         return {**verdict, "output": output.getvalue()[-20_000:]}
+
+
+    def _picture(self, source: str, ns: dict) -> str | None:
+        """A picture of the first exercise of the cell that has one (autograder.pictures),
+        made while the kernel still answers."""
+        from autograder import pictures
+
+        for name in self.chapter.needs(source):
+            if name in pictures.PICTURES and name in ns and name not in self.pictured:
+                self.pictured.add(name)  # one picture per exercise and notebook
+                return pictures.picture(name, ns[name])
+        return None
+
+
+# The verdicts that come with a picture when the exercise has one: a wrong answer, not a
+# kernel that stopped answering or ran out of time.
+_PICTURED = {"AssertionError", "PartialCredit"}
 
 
 def _verdict(error: Exception, timeout: float) -> dict:

@@ -12,7 +12,7 @@ from nbgrader.preprocessors import (
 )
 
 from autograder.preprocessors import (ClearGradedOutputs, FeedbackSummary, GuardedExecute,
-                                      ShortTracebacks)
+                                      OfflineMathJax, ShortTracebacks)
 
 c = get_config()  # noqa: F821 - provided by traitlets when the file is loaded
 load_subconfig("nbgrader_config.py", path=str(Path(__file__).resolve().parent.parent))  # noqa: F821 - course id, time limit
@@ -38,14 +38,19 @@ c.GenerateAssignment.preprocessors = [
 ]
 
 # Feedback shows, at the top, the score and each test's points, result and message (linked to
-# the cell), then the notebook; never the hidden test code.
+# the cell), then the notebook; never the hidden test code. The page is nbgrader's feedback
+# template with MathJax inside it (math renders offline) and wrapping output lines.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
     ClearHiddenTests,
     ShortTracebacks,
     FeedbackSummary,
+    OfflineMathJax,
     CSSHTMLHeaderPreprocessor,
 ]
+# nbgrader sets template_name "feedback" itself; our page, given by its path, extends that
+# template's index.html.j2.
+c.HTMLExporter.template_file = str(Path(__file__).resolve().parent / "templates" / "feedback.html.j2")
 c.ClearHiddenTests.enforce_metadata = False  # autograded test cells are locked and checksummed
 
 # Autograding runs each submission's kernel in the sandbox (autograder/sandbox.py: bubblewrap,

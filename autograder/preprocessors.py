@@ -1,4 +1,5 @@
 """nbgrader preprocessors of the course."""
+import functools
 import html
 import json
 import secrets
@@ -15,6 +16,9 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Integer, Unicode
+
+
+PARTIAL = "partial credit: "  # how a test cell's output starts when it earned part of its points
 
 
 class ClearGradedOutputs(NbGraderPreprocessor):
@@ -49,8 +53,8 @@ class ShortTracebacks(NbGraderPreprocessor):
 
 class FeedbackSummary(NbGraderPreprocessor):
     """At the top of a feedback page: the score, then every graded cell with its points, its
-    result and why it lost points, each linked to its place in the notebook (after GetGrades
-    and ShortTracebacks)."""
+    result and why it lost points (each part of a check with parts), linked to its place in
+    the notebook (after GetGrades and ShortTracebacks)."""
 
     def preprocess(self, nb, resources):
         rows, cells = [], []
@@ -64,27 +68,54 @@ class FeedbackSummary(NbGraderPreprocessor):
         info = resources.get("nbgrader", {})
         head = (f"## Your score: {info['score']:g} of {info['max_score']:g} points\n\n"
                 if "score" in info else "## Your results\n\n")
-        table = ("| test | points | result | why points were lost |\n|---|---|---|---|\n" +
-                 "\n".join(rows)) if rows else "This notebook has no graded test."
+        table = ('<table class="lenet5-summary">\n<tr><th>test</th><th>points</th>'
+                 '<th>result</th><th>why points were lost</th></tr>\n' + "\n".join(rows) +
+                 "\n</table>") if rows else "This notebook has no graded test."
         nb.cells = [new_markdown_cell(head + table)] + cells
         return nb, resources
+
+
+def cell_result(cell) -> tuple[str, str]:
+    """A judged test cell's result, from its outputs: ("passed" | "partly passed" | "lost",
+    why points were lost, as the student reads it)."""
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    partial = [o.text for o in cell.outputs if o.output_type == "stream" and
+               o.text.startswith(PARTIAL)]
+    if errors:
+        return "lost", f"{errors[-1].ename}: {errors[-1].evalue}"
+    if partial:
+        return "partly passed", partial[-1][len(PARTIAL):].strip()
+    return "passed", ""
 
 
 def _summary_row(cell, grade_id: str) -> str:
     meta = cell.metadata.nbgrader
     score, points = meta.get("score"), meta.get("points")
-    errors = [o for o in cell.outputs if o.output_type == "error"]
-    partial = [o.text for o in cell.outputs if o.output_type == "stream" and
-               o.text.startswith("partial credit: ")]
-    if errors:
-        result, why = "lost", f"{errors[-1].ename}: {errors[-1].evalue}"
-    elif partial:
-        result, why = "partly passed", partial[-1][len("partial credit: "):]
-    else:
-        result, why = "passed", ""
+    result, why = cell_result(cell)
     shown = f"{score:g} / {points:g}" if score is not None and points is not None else "?"
-    why = html.escape(" ".join(why.split())).replace("|", "&#124;")
-    return f"| [{grade_id}](#test-{grade_id}) | {shown} | {result} | {why} |"
+    why = "<br>".join(html.escape(line) for line in why.splitlines())
+    kind = result.split()[0]
+    return (f'<tr class="{kind}"><td><a href="#test-{grade_id}">{grade_id}</a></td>'
+            f'<td>{shown}</td><td class="result">{result}</td><td class="why">{why}</td></tr>')
+
+
+class OfflineMathJax(NbGraderPreprocessor):
+    """Put MathJax (the web book's own copy, SVG output, about 2 MB) into the feedback page's
+    resources, for the template ``autograder/templates/lenet5_feedback``: equations render
+    with no network."""
+
+    def preprocess(self, nb, resources):
+        resources["offline_mathjax"] = _mathjax()
+        return nb, resources
+
+
+@functools.cache
+def _mathjax() -> str:
+    from importlib.metadata import distribution
+
+    path = distribution("sphinx-mathjax-offline").locate_file(
+        "sphinx-mathjax-offline/static/mathjax/tex-svg-full.js")
+    return path.read_text(encoding="utf-8").replace("</script", "<\\/script")
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -99,12 +130,17 @@ def verdict_outputs(verdict: dict, points: float) -> list:
     outputs = []
     if verdict.get("output"):
         outputs.append(NotebookNode(output_type="stream", name="stdout", text=verdict["output"]))
+    if verdict.get("picture"):
+        outputs.append(NotebookNode(output_type="display_data", metadata={}, data={
+            "image/png": verdict["picture"],
+            "text/plain": "your output on test image #0 beside the expected one, and their "
+                          "difference"}))
     score = float(verdict["score"])
     if score >= 1.0:
         return outputs
     if score > 0.0:
         outputs.append(NotebookNode(output_type="stream", name="stdout",
-                                    text=f"partial credit: {verdict['message']}\n"))
+                                    text=f"{PARTIAL}{verdict['message']}\n"))
         outputs.append(NotebookNode(output_type="execute_result", execution_count=None,
                                     metadata={}, data={"text/plain": repr(round(score * points,
                                                                                   4))}))
@@ -184,11 +220,12 @@ class GuardedExecute(Execute):
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
+            reason = self.km.exit_reason() if hasattr(self.km, "exit_reason") else \
+                "it exited, was killed, or hit a limit (memory, processes, CPU time)"
             cell.outputs.append(error_output(
-                "DeadKernelError", "the kernel died while running this cell: it exited, was "
-                "killed, or hit a limit (memory, processes, CPU time); the cells after it "
-                "were not run"))
-            self._stop(f"the kernel died in cell {cell_name(cell, index)}")
+                "DeadKernelError", f"the kernel died while running this cell: {reason}; the "
+                f"cells after it were not run"))
+            self._stop(f"the kernel died in cell {cell_name(cell, index)} ({reason})")
             return cell
         except CellTimeoutError:  # the kernel replied but its output never ended
             cell.outputs.append(error_output(
@@ -196,6 +233,10 @@ class GuardedExecute(Execute):
                 "kernel stayed busy after it was interrupted; the cells after it were not run"))
             self._stop("the kernel stayed busy after it was interrupted")
             return cell
+        for o in cell.outputs:
+            if o.output_type == "error" and o.ename == "MemoryError":
+                o.evalue = (f"{o.evalue}; " if o.evalue else "") + self._memory_limit()
+                o.traceback = [*o.traceback, self._memory_limit()]
         if any(o.output_type == "error" and o.ename == "CellTimeoutError" for o in cell.outputs):
             self.events.append(f"cell {cell_name(cell, index)} exceeded the {self.timeout} s "
                                f"time limit")
@@ -208,6 +249,11 @@ class GuardedExecute(Execute):
             if not self._responds(10):
                 self._stop("the kernel stayed busy after it was interrupted")
         return cell
+
+    def _memory_limit(self) -> str:
+        memory = getattr(self.km, "memory_mb", None)
+        return (f"the notebook's kernel may use {memory} MB of memory when graded: work on "
+                f"smaller pieces, e.g. in batches" if memory else "it ran out of memory")
 
     def _judged(self, cell, resources, index):
         """A test cell: its visible code in the kernel, then the judge's verdict. A cell
@@ -237,6 +283,8 @@ class GuardedExecute(Execute):
                 cell.outputs = timed_out[-1:] or shown.outputs[-1:]
                 return cell
         verdict = self._verdict(cell, resources, index)
+        if verdict.get("ename") == "MemoryError":
+            verdict["message"] += f"; {self._memory_limit()}"
         cell.outputs = verdict_outputs(verdict, float(cell.metadata.nbgrader.get("points", 0)))
         return cell
 

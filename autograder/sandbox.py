@@ -126,6 +126,38 @@ class SandboxedKernelManager(AsyncKernelManager):
                 await asyncio.sleep(0.02)
         raise RuntimeError("the kernel's sandbox did not start (see the grader's log)")
 
+    def exit_reason(self, wait: float = 3.0) -> str:
+        """Why the kernel's process ended (call it once the kernel died), for the student."""
+        import signal
+        import time
+
+        process = getattr(self.provisioner, "process", None)
+        code = None
+        for _ in range(int(wait / 0.05)):
+            code = process.poll() if process is not None else None
+            if code is not None:
+                break
+            time.sleep(0.05)
+        if code is None:
+            return "it stopped answering"
+        # bubblewrap exits with 128 + the signal that ended the kernel; Popen says -signal
+        sig = -code if code < 0 else code - 128 if code > 128 else None
+        limits = (f"the limits are {self.memory_mb} MB of memory, {self.max_processes} "
+                  f"processes and threads, and {self.cpu_seconds} s of CPU time in all")
+        if sig is None:
+            return (f"your code ended it (exit status {code}), e.g. with exit(), quit(), "
+                    f"sys.exit() or os._exit(): never call these in a notebook")
+        if sig == signal.SIGXCPU:
+            return (f"it used up the CPU time the whole notebook may use ({self.cpu_seconds} "
+                    f"s); a loop that never ends, or very slow code, does this")
+        if sig == signal.SIGKILL:
+            return (f"it was killed (SIGKILL): most often it ran out of memory or was still "
+                    f"running at the notebook's time limit; {limits}")
+        if sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
+            return (f"it crashed ({signal.Signals(sig).name}): usually memory ran out inside "
+                    f"NumPy, a thread could not start, or a recursion went too deep; {limits}")
+        return f"it was ended by signal {signal.Signals(sig).name if sig < 65 else sig}"
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
         if not restart:
@@ -242,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     copy = args.home / "connection.json"
     shutil.copyfile(cmd[cmd.index("-f") + 1], copy)
     cmd[cmd.index("-f") + 1] = str(copy)
-    limits = {resource.RLIMIT_AS: args.memory_mb << 20, resource.RLIMIT_CPU: args.cpu_seconds,
+    limits = {resource.RLIMIT_AS: args.memory_mb << 20,
               resource.RLIMIT_FSIZE: 256 << 20, resource.RLIMIT_NOFILE: 1024,
               resource.RLIMIT_CORE: 0}
     uid = BASE_UID + args.slot if os.geteuid() == 0 else None
@@ -252,6 +284,9 @@ def main(argv: list[str] | None = None) -> None:
         limits[resource.RLIMIT_NPROC] = args.max_processes  # counts the processes of uid
     for kind, value in limits.items():
         resource.setrlimit(kind, (value, value))
+    # CPU time: SIGXCPU at the limit (so that the student can be told which limit it was),
+    # SIGKILL a few seconds later should the kernel ignore that signal
+    resource.setrlimit(resource.RLIMIT_CPU, (args.cpu_seconds, args.cpu_seconds + 5))
     if args.no_bwrap:
         os.environ.pop("PYTHONPATH", None)  # the grader's packages stay the grader's
         if uid is not None:

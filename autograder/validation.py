@@ -17,7 +17,7 @@ def validate(notebook: Path, cell_timeout: int | None = None,
     from nbgrader.utils import determine_grade
 
     from autograder import integrity
-    from autograder.preprocessors import GuardedExecute
+    from autograder.preprocessors import GuardedExecute, cell_result
     from autograder.sandbox import first_slot
 
     try:
@@ -49,23 +49,28 @@ def validate(notebook: Path, cell_timeout: int | None = None,
         nb, _ = GuardedExecute(config=config).preprocess(
             nb, {"metadata": {"path": str(releases[0].parent)}})
     lines += [f"note: {e}" for e in GuardedExecute.last_events]
-    failed = 0
+    failed, earned, possible = 0, 0.0, 0.0
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if not meta.get("grade") or meta.get("solution"):
             continue
         score, points = determine_grade(cell)
-        errors = [f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"]
         hidden = "BEGIN HIDDEN TESTS" in cell.source or not cell.source.strip() or \
             all(ln.lstrip().startswith("#") for ln in cell.source.splitlines() if ln.strip())
         if hidden:
             lines.append(f"  hidden  {meta['grade_id']} ({points:g} points): runs when graded")
-        elif score == points:
+            continue
+        earned, possible = earned + (score or 0), possible + points
+        result, why = cell_result(cell)
+        if result == "passed":
             lines.append(f"  passed  {meta['grade_id']} ({points:g} points)")
-        else:
-            failed += 1
-            lines.append(f"  FAILED  {meta['grade_id']} ({points:g} points): "
-                         f"{errors[-1] if errors else 'error output'}")
+            continue
+        failed += 1
+        first, *more = why.splitlines() or ["error output"]
+        lines.append(f"  FAILED  {meta['grade_id']} ({score or 0:g} of {points:g} points): "
+                     f"{first}")
+        lines += [f"          {line}" for line in more]
+    lines.append(f"visible tests: {earned:g} of {possible:g} points")
     lines.append(f"{notebook}: " + (f"{failed} visible test(s) failed" if failed else
                                     "all visible tests pass"))
     return (1 if failed else 0), "\n".join(lines)

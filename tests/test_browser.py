@@ -244,3 +244,72 @@ def test_screenshots_were_taken(visits):
     for name in SCREENSHOTS:
         path = visits[name]["screenshot"]
         assert path.stat().st_size > 10_000, path
+
+
+# ------------------------------------------------------------------------ feedback pages
+
+# Feedback pages of the graded class opened as a student opens them: a file, no network.
+FEEDBACK_PAGES = {
+    "pads_with_zero": "must be -0.1, not 0",          # lost points, with a picture
+    "reference": "Your score: 10 of 10 points",       # full marks
+    "kills_own_kernel": "it was killed (SIGKILL)",    # a limit named
+    "loops_forever": "ran past its time limit of 20 s",
+}
+FEEDBACK_SHOTS = cli.REPO / "_build" / "screenshots" / "feedback"
+
+
+@pytest.mark.parametrize("student", sorted(FEEDBACK_PAGES))
+def test_feedback_page_reads_offline(browser, graded_class, student):
+    from conftest import needs
+
+    needs("ch01_input")
+    out, _ = graded_class
+    (path,) = (out / "feedback" / student / "ch01_input").glob("*.html")
+    context = browser.new_context(viewport={"width": 1000, "height": 1400})
+    outside, errors = [], []
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+        ("file:", "data:")) else (outside.append(r.request.url), r.abort()))
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    assert page.evaluate("() => MathJax.startup.promise.then(() => true)")
+    seen = page.evaluate("""() => {
+        const text = [];
+        const walk = (node) => {
+            if (node.nodeType === Node.TEXT_NODE) { text.push(node.textContent); return; }
+            if (node.nodeType !== Node.ELEMENT_NODE) return;
+            if (['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER'].includes(node.tagName)) return;
+            for (const child of node.childNodes) walk(child);
+        };
+        walk(document.body);
+        return {text: text.join(''), typeset: document.querySelectorAll('mjx-container').length,
+                images: [...document.images].map(i => i.naturalWidth),
+                pictured: (() => {  // images between the two to_lenet_input test cells
+                    const [a, b] = ['test-to_lenet_input_visible', 'test-to_lenet_input_hidden']
+                        .map(id => document.getElementById(id));
+                    return [...document.images].filter(i =>
+                        (a.compareDocumentPosition(i) & Node.DOCUMENT_POSITION_FOLLOWING) &&
+                        (b.compareDocumentPosition(i) & Node.DOCUMENT_POSITION_PRECEDING)).length;
+                })(),
+                rows: [...document.querySelectorAll('table.lenet5-summary tr')].slice(1)
+                    .map(r => r.querySelector('a').getAttribute('href')),
+                all: document.body.innerText};
+    }""")
+    FEEDBACK_SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(FEEDBACK_SHOTS / f"{student}_ch01_input.png"))
+    context.close()
+    assert not outside and not errors, (outside, errors)
+    assert seen["typeset"] >= 10 and "$" not in seen["text"], "math not typeset offline"
+    assert all(width > 0 for width in seen["images"])
+    assert FEEDBACK_PAGES[student] in seen["all"]
+    for leak in ("HIDDEN TESTS", "autograder.checks", "def check_"):  # the student's code
+        assert leak not in seen["all"]                                  # may show the rest
+    release = json.loads((cli.BOOK / "ch01_input" / path.name.replace(".html", ".ipynb"))
+                         .read_text())
+    graded = [c["metadata"]["nbgrader"]["grade_id"] for c in release["cells"]
+              if c["metadata"].get("nbgrader", {}).get("grade")
+              and not c["metadata"]["nbgrader"].get("solution")]
+    assert seen["rows"] == [f"#test-{g}" for g in graded]  # every graded cell, in order
+    # a lost to_lenet_input shows the student's input beside the expected one; a pass, none
+    assert seen["pictured"] == (1 if student == "pads_with_zero" else 0)

@@ -223,3 +223,25 @@ def test_validate_command_line(tmp_path):
     path.parent.mkdir()
     path.write_text("")
     assert cli_main(["validate", str(path)]) == 1
+
+
+def test_a_dead_kernel_is_told_which_limit_ended_it(tmp_path):
+    """The reason a student reads comes from how the kernel's process ended."""
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from autograder.sandbox import SandboxedKernelManager
+
+    def ended(code: str) -> str:
+        process = subprocess.Popen([sys.executable, "-c", code])
+        process.wait(timeout=60)
+        km = SimpleNamespace(provisioner=SimpleNamespace(process=process), memory_mb=512,
+                             max_processes=64, cpu_seconds=1)
+        return SandboxedKernelManager.exit_reason(km)
+
+    spin = "import resource\nresource.setrlimit(resource.RLIMIT_CPU, (1, 6))\nwhile True: pass"
+    assert "used up the CPU time the whole notebook may use (1 s)" in ended(spin)
+    assert "killed (SIGKILL)" in ended("import os; os.kill(os.getpid(), 9)")
+    assert "512 MB of memory" in ended("import os; os.kill(os.getpid(), 9)")
+    assert "exit status 3" in ended("import os; os._exit(3)")

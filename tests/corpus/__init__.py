@@ -378,17 +378,19 @@ CORPUS = {
                      replace(read_idx="pass"), feedback="is not defined"),
     "os_exit_late": Case(CH1, lambda nb: replace(to_lenet_input=EXIT_AFTER.format(
         source=_solution("to_lenet_input"), call="os._exit(0)"))(nb), "twin",
-        replace(to_lenet_input=STUB), reason="the kernel died in cell to_lenet_input"),
+        replace(to_lenet_input=STUB), reason="the kernel died in cell to_lenet_input",
+        feedback="your code ended it (exit status 0)"),
     "kills_own_kernel": Case(CH1, lambda nb: replace(to_lenet_input=EXIT_AFTER.format(
         source=_solution("to_lenet_input"), call="os.kill(os.getpid(), 9)"))(nb), "twin",
-        replace(to_lenet_input=STUB), reason="the kernel died in cell to_lenet_input"),
+        replace(to_lenet_input=STUB), reason="the kernel died in cell to_lenet_input",
+        feedback="it was killed (SIGKILL)"),
     "fork_bomb": Case(CH1, lambda nb: replace(to_lenet_input=(
         "import os\nwhile True:\n    os.fork()\n" + _solution("to_lenet_input")))(nb), "twin",
         replace(to_lenet_input=STUB)),
     "allocates_forever": Case(CH1, replace(to_lenet_input=(
         "def to_lenet_input(images):\n    hog = []\n    while True:\n"
         "        hog.append(np.ones(10**8))\n")), "twin", replace(to_lenet_input=STUB),
-        feedback="MemoryError"),
+        feedback="may use 4096 MB of memory when graded"),
     "prints_megabytes": Case(CH1, lambda nb: replace(read_idx=_solution("read_idx") +
                                                      "\nprint('x' * 30_000_000)")(nb), "full",
                              reason="truncated"),
