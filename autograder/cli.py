@@ -15,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from autograder.course import BOOK
+from autograder.course import BOOK, chapters
 from autograder.release import release
 from autograder.validation import validate
 
@@ -37,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
     rel = sub.add_parser("release", help="generate book/ (student edition) from solutions/")
     rel.add_argument("chapters", nargs="*", help="only these chapters (default: all)")
     rel.add_argument("--out", type=Path, default=BOOK, help="output folder (default: book/)")
+    rel.add_argument("--force", action="store_true",
+                     help="run every chapter, even those whose inputs have not changed")
     gr = sub.add_parser("grade", help="autograde a folder of submissions")
     gr.add_argument("submitted", type=Path, help="folder laid out as <student>/<chapter>/*.ipynb")
     gr.add_argument("-o", "--out", type=Path, default=Path("grading"),
@@ -66,8 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("traitlets").setLevel(logging.ERROR)
 
     if args.command == "release":
-        for path in release(args.out, args.chapters or None):
+        written = release(args.out, args.chapters or None, force=args.force)
+        for path in written:
             print(f"wrote {path}")
+        for chapter in sorted(set(args.chapters or chapters()) -
+                              {path.parent.name for path in written}):
+            print(f"unchanged {chapter} (its inputs are those it was released from)")
         return 0
     if args.command == "validate":
         code, text = validate(args.notebook, args.cell_timeout, not args.no_sandbox)

@@ -5,6 +5,7 @@ import nbformat
 import pytest
 
 from autograder import course as cli
+from autograder.release import fingerprint, release, released_fingerprint
 from conftest import CHAPTERS, notebook_of
 
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "autograder.checks")
@@ -24,6 +25,10 @@ def test_book_is_in_sync_with_solutions(released, chapter):
     committed = nbformat.read(notebook_of(cli.BOOK, chapter), as_version=4)
     assert _shape(committed) == _shape(fresh), (
         f"book/{chapter} is stale: run `python -m autograder release {chapter}` and commit")
+    assert released_fingerprint(notebook_of(cli.BOOK, chapter)) == fingerprint(chapter), (
+        f"book/{chapter} was released from other inputs than today's (solutions, lenet5, "
+        f"reference, data, checks or libraries changed): run `python -m autograder release "
+        f"{chapter}` and commit")
     files = {p.name: p.read_bytes() for p in (released / chapter).iterdir() if p.is_file()}
     committed_files = {p.name: p.read_bytes() for p in (cli.BOOK / chapter).iterdir()
                        if p.is_file()}
@@ -58,3 +63,12 @@ def test_student_edition_keeps_the_reference_figures(chapter):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
+
+
+def test_releasing_unchanged_inputs_changes_no_byte(released):
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in released.rglob("*")
+              if p.is_file()}
+    assert release(released, CHAPTERS[:2]) == []  # nothing to write
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in released.rglob("*")
+             if p.is_file()}
+    assert after == before
