@@ -17,7 +17,10 @@ from autograder.preprocessors import (ClearGradedOutputs, FeedbackSummary, Guard
 c = get_config()  # noqa: F821 - provided by traitlets when the file is loaded
 load_subconfig("nbgrader_config.py", path=str(Path(__file__).resolve().parent.parent))  # noqa: F821 - course id, time limit
 c.CourseDirectory.source_directory = "solutions"  # instructor notebooks: solutions + hidden tests
-c.CourseDirectory.release_directory = "book"      # the student edition, read by the web book
+# Plain `nbgrader generate_assignment` writes to release/ (ignored by git). Only
+# `python -m autograder release` writes book/, the student edition the web book reads: it
+# executes the solutions first, so the book keeps the reference run's figures.
+c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 
 # The student edition keeps the outputs of narrative cells (figures and results of the reference

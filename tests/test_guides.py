@@ -138,3 +138,24 @@ def test_collect_grade_feedback_export(ran, course):
     assert table[0] == ["student", CHAPTER, "total"]
     assert table[1] == ["alice", f"{maximum:g}", f"{maximum:g}"]
     assert table[2] == ["bob", "0", "0"]
+
+
+def test_nbgrader_exchange_release_as_the_guide_writes_it(tmp_path):
+    """The guide's `nbgrader release_assignment` (a text block: it needs the course's exchange
+    folder) releases book/'s edition; plain generate_assignment is sent away from book/."""
+    guide = (REPO / "book" / "instructor_guide.md").read_text()
+    (block,) = [b for b in re.findall(r"^```text\n(.*?)^```", guide, flags=re.S | re.M)
+                if "release_assignment" in b]
+    words = block.replace("\\\n", " ").split()
+    assert words[0] == "PYTHONPATH=." and words[1] == "nbgrader"
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    done = subprocess.run([str(BIN / "nbgrader"), *words[2:], f"--Exchange.root={exchange}",
+                           f"--CourseDirectory.db_url=sqlite:///{tmp_path / 'gradebook.db'}"],
+                          cwd=REPO, env={**cli.instructor_env()}, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (released,) = exchange.glob(f"*/outbound/{CHAPTER}/{CHAPTER}.ipynb")
+    assert released.read_bytes() == (REPO / "book" / CHAPTER / f"{CHAPTER}.ipynb").read_bytes()
+    config = cli.course_config(REPO)
+    assert config.CourseDirectory.release_directory == "release"
