@@ -17,6 +17,7 @@ from pathlib import Path
 
 from autograder.course import BOOK, chapters
 from autograder.release import release
+from autograder.term import COURSE_FILE, TermError, read_term
 from autograder.validation import validate
 
 
@@ -51,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
                     help="memory (address space) a kernel may use, in MB (default: 4096)")
     gr.add_argument("--no-sandbox", action="store_true",
                     help="run kernels without bubblewrap (resource limits only; not safe)")
+    gr.add_argument("--course", type=Path, default=COURSE_FILE,
+                    help="the term's due dates, extensions, late policy and roster "
+                         "(default: course.toml at the repository's root)")
     va = sub.add_parser("validate", help="run a notebook as the grader does (visible tests)")
     va.add_argument("notebook", type=Path)
     va.add_argument("--no-sandbox", action="store_true",
@@ -79,9 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         code, text = validate(args.notebook, args.cell_timeout, not args.no_sandbox)
         print(text)
         return code
+    try:
+        term = read_term(args.course)
+    except TermError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     results = grade(args.submitted, args.out, args.cell_timeout, jobs=args.jobs,
                     notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb,
-                    sandbox=not args.no_sandbox)
+                    sandbox=not args.no_sandbox, term=term)
     print(summary(results))
     print(f"grades: {args.out / 'grades.csv'} (per question: {args.out / 'questions.csv'})\n"
           f"report: {args.out / 'report.md'}\nfeedback: {args.out / 'feedback'}")

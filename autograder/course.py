@@ -64,8 +64,10 @@ class Result:
     chapter: str
     score: float
     max_score: float
-    status: str  # "graded" or "error" (not gradable)
+    status: str  # "graded", "error" (not gradable) or "missing" (nothing handed in)
     reason: str = ""
+    late_hours: float = 0.0  # past the due date and the student's extension
+    penalty: float = 0.0     # points taken off for lateness (``score`` is after it)
 
 
 def source_cells(chapter: str) -> list[dict]:

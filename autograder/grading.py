@@ -12,6 +12,7 @@ limit is killed with its kernel; its submission gets score 0 and the reason.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import queue
@@ -28,6 +29,7 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 
 from autograder import integrity, report
+from autograder.term import Term, configure, read_term
 from autograder.course import (BOOK, REPO, SOLUTIONS, Result, instructor_env, chapters, check_success as _check, course_config,
                                nbgrader_api as _api)
 
@@ -40,8 +42,13 @@ WORKER = ("import sys; sys.modules['rfc3987_syntax'] = None; "
 
 def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
           jobs: int | None = None, notebook_timeout: int = 900, memory_mb: int = 4096,
-          sandbox: bool = True) -> list[Result]:
+          sandbox: bool = True, term: Term | None = None) -> list[Result]:
     """Autograde every ``submitted/<student>/<chapter>/``; one Result per pair, in order.
+
+    ``term`` (default: ``course.toml``, see ``autograder.term``) gives the due dates,
+    extensions and late policy, applied by nbgrader from each submission's ``timestamp.txt``,
+    and the roster: every student of the roster gets a row ("missing") for every chapter that
+    is due or handed in.
 
     Writes ``out/gradebook.db`` (afresh, with the chapters handed in), ``out/autograded``,
     ``out/feedback/<student>/<chapter>/*.html``, ``out/grades.csv``, ``out/questions.csv`` and ``out/report.md`` with
@@ -59,12 +66,16 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
         shutil.rmtree(out / folder, ignore_errors=True)
     (out / "gradebook.db").unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
+    term = read_term() if term is None else term
     config = _config(out)
+    configure(config, term)
     api = _api(config)
     known = chapters()
     handed_in = {p.name for p in submitted.glob("*/*") if p.is_dir()}
-    for chapter in sorted(handed_in & set(known)):
+    registered = sorted((handed_in | set(term.due)) & set(known))
+    for chapter in registered:
         _check(api.generate_assignment(chapter, force=True), f"registering {chapter}")
+    _register_term(api, term, registered)
     template = out / "work" / "template.db"
     template.parent.mkdir()
     shutil.copyfile(out / "gradebook.db", template)
@@ -75,11 +86,14 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
             result, task = _prepare(student_dir.name, chapter_dir, known, out)
             results.append(result)
             if task:
+                task["extension_hours"] = term.extension(result.student, result.chapter)
                 tasks.append((result, task))
+    results += _missing(results, term, registered, out)
 
     settings = {"cell_timeout": cell_timeout or config.Execute.timeout,
                 "notebook_timeout": notebook_timeout, "memory_mb": memory_mb,
-                "sandbox": sandbox, "out": str(out)}
+                "sandbox": sandbox, "out": str(out),
+                "late": [term.penalty_per_day, term.days_accepted]}
     todo = queue.Queue()
     for k, (_, task) in enumerate(tasks):
         todo.put((k, task))
@@ -106,9 +120,9 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
         for (result, task), outcome in zip(tasks, outcomes):
             _record(api, result, task, outcome)
         for result in results:
-            if result.status != "graded" and result.max_score:
+            if result.status == "error" and result.max_score:
                 _record_zero(api, result)
-            if result.status != "graded":
+            if result.status == "error":
                 report.error_feedback(out / "feedback" / result.student / result.chapter, result)
     report.write_all(out, results, api.coursedir.db_url)
     shutil.rmtree(out / "work", ignore_errors=True)
@@ -126,6 +140,46 @@ def _config(root: Path, private_db: Path | None = None):
     return config
 
 
+def _register_term(api, term: Term, chapters_: list[str]) -> None:
+    """The due dates (nbgrader keeps them in UTC) and the roster's students, in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        for chapter in chapters_:
+            if chapter in term.due:
+                due = term.due[chapter].astimezone(datetime.timezone.utc).replace(tzinfo=None)
+                gb.update_or_create_assignment(chapter, duedate=due)
+        for student in term.roster:
+            gb.update_or_create_student(student["id"], first_name=student["first_name"],
+                                        last_name=student["last_name"], email=student["email"])
+
+
+def _missing(results: list[Result], term: Term, chapters_: list[str], out: Path):
+    """A "missing" row for each student of the roster and chapter due or handed in that has
+    no submission; students handed in but not on the roster are told in their reason."""
+    if not term.roster:
+        return []
+    enrolled = {s["id"] for s in term.roster}
+    for r in results:
+        if r.student not in enrolled:
+            r.reason = "; ".join(filter(None, [r.reason, "not on the roster"]))
+    have = {(r.student, r.chapter) for r in results}
+    missing = []
+    for chapter in chapters_:
+        (release_path,) = sorted((out / "release" / chapter).glob("*.ipynb"))
+        points = _max_score(nbformat.read(release_path, as_version=4))
+        for student in term.roster:
+            if (student["id"], chapter) not in have:
+                missing.append(Result(student["id"], chapter, 0, points, "missing",
+                                      "nothing handed in"))
+    return missing
+
+
+def _max_score(release) -> float:
+    return sum(float(c.metadata["nbgrader"].get("points", 0)) for c in release.cells
+               if c.metadata.get("nbgrader", {}).get("grade"))
+
+
 def _prepare(student: str, chapter_dir: Path, known: list[str], out: Path):
     """The Result of one submission so far, and the worker's task when it is to be run."""
     chapter = chapter_dir.name
@@ -134,9 +188,7 @@ def _prepare(student: str, chapter_dir: Path, known: list[str], out: Path):
                       f"expected one of {', '.join(known)}"), None
     (release_path,) = sorted((out / "release" / chapter).glob("*.ipynb"))
     release = nbformat.read(release_path, as_version=4)
-    max_score = sum(float(c.metadata["nbgrader"].get("points", 0)) for c in release.cells
-                    if c.metadata.get("nbgrader", {}).get("grade"))
-    result = Result(student, chapter, 0, max_score, "error")
+    result = Result(student, chapter, 0, _max_score(release), "error")
     path = chapter_dir / release_path.name
     if not path.is_file():
         found = ", ".join(p.name for p in chapter_dir.glob("*.ipynb")) or "none"
@@ -240,6 +292,9 @@ def grade_one(task: dict, work: Path) -> dict:
     config.SandboxedKernelManager.memory_mb = task["memory_mb"]
     config.SandboxedKernelManager.cpu_seconds = task["notebook_timeout"]
     config.SandboxedKernelManager.sandbox = task["sandbox"]
+    configure(config, Term(penalty_per_day=task["late"][0], days_accepted=task["late"][1]))
+    if task["extension_hours"]:
+        _grant_extension(f"sqlite:///{db}", config.CourseDirectory.course_id, task)
     api = _api(config)
     outcome = api.autograde(task["chapter"], task["student"], force=True, create=True)
     result = {"success": bool(outcome.get("success")), "events": GuardedExecute.last_events,
@@ -260,10 +315,19 @@ def _first_error_line(text: str) -> str:
     return lines[-1][:300] if lines else "unknown error"
 
 
+def _grant_extension(db_url: str, course_id: str, task: dict) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id) as gb:
+        gb.update_or_create_student(task["student"])
+        gb.update_or_create_submission(task["chapter"], task["student"])
+        gb.grant_extension(task["chapter"], task["student"], hours=task["extension_hours"])
+
+
 def _record(api, result: Result, task: dict, outcome: dict) -> None:
     """Write one autograded submission into the course's gradebook (nbgrader's SaveAutoGrades)."""
     from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import SaveAutoGrades
+    from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
 
     reasons = [result.reason] if result.reason else []
     if not outcome.get("success"):
@@ -276,12 +340,19 @@ def _record(api, result: Result, task: dict, outcome: dict) -> None:
         gb.update_or_create_student(student)
         gb.update_or_create_submission(chapter, student, **({"timestamp": timestamp}
                                                             if timestamp else {}))
+    if task["extension_hours"]:
+        _grant_extension(coursedir.db_url, coursedir.course_id, task)
     path = Path(coursedir.autograded_directory) / student / chapter / f"{task['notebook']}.ipynb"
-    SaveAutoGrades().preprocess(nbformat.read(path, as_version=4), {"nbgrader": {
-        "notebook": task["notebook"], "assignment": chapter, "student": student,
-        "db_url": coursedir.db_url}})
+    nb = nbformat.read(path, as_version=4)
+    resources = {"nbgrader": {"notebook": task["notebook"], "assignment": chapter,
+                              "student": student, "db_url": coursedir.db_url}}
+    SaveAutoGrades().preprocess(nb, resources)
+    AssignLatePenalties(parent=api).preprocess(nb, resources)  # the term's policy (configure)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        result.score = gb.find_submission(chapter, student).score
+        submission = gb.find_submission(chapter, student)
+        result.penalty = float(submission.late_submission_penalty or 0)
+        result.score = submission.score - result.penalty
+        result.late_hours = round(submission.total_seconds_late / 3600, 2)
     result.status = "graded"
     result.reason = "; ".join(reasons + outcome.get("events", []))
 

@@ -132,7 +132,8 @@ class Judge:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
+        with relay.unix_address(path) as address:
+            self.listener.bind(address)
         os.chmod(path, 0o666)
         self.listener.listen(1)
 

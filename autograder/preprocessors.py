@@ -68,6 +68,10 @@ class FeedbackSummary(NbGraderPreprocessor):
         info = resources.get("nbgrader", {})
         head = (f"## Your score: {info['score']:g} of {info['max_score']:g} points\n\n"
                 if "score" in info else "## Your results\n\n")
+        if info.get("late_penalty"):
+            head += (f"**Handed in late:** {info['late_penalty']:g} points were taken off by "
+                     f"the course's late policy (the tests below show the points before "
+                     f"that).\n\n")
         table = ('<table class="lenet5-summary">\n<tr><th>test</th><th>points</th>'
                  '<th>result</th><th>why points were lost</th></tr>\n' + "\n".join(rows) +
                  "\n</table>") if rows else "This notebook has no graded test."
@@ -101,7 +105,7 @@ def _summary_row(cell, grade_id: str) -> str:
 
 class OfflineMathJax(NbGraderPreprocessor):
     """Put MathJax (the web book's own copy, SVG output, about 2 MB) into the feedback page's
-    resources, for the template ``autograder/templates/lenet5_feedback``: equations render
+    resources, for the template ``autograder/templates/feedback.html.j2``: equations render
     with no network."""
 
     def preprocess(self, nb, resources):
@@ -150,12 +154,12 @@ def verdict_outputs(verdict: dict, points: float) -> list:
 
 def _abort(path: str, token: str) -> None:
     """Tell a judge still waiting for this cell's relay that it will not come."""
-    from lenet5.relay import send_message
+    from lenet5.relay import send_message, unix_address
 
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s, unix_address(path) as address:
         try:
             s.settimeout(2)
-            s.connect(path)
+            s.connect(address)
             send_message(s, {"op": "abort", "token": token}, [])
         except OSError:
             pass

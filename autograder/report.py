@@ -23,13 +23,15 @@ def write_all(out: Path, results, db_url: str) -> None:
 
 
 def write_grades(results, path: Path) -> None:
-    """One row per submission: student, chapter, score, max_score, status, reason."""
+    """One row per student and chapter: student, chapter, score (after any late penalty),
+    max_score, status (graded, error, missing), hours late, penalty, reason."""
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "chapter", "score", "max_score", "status", "reason"])
+        writer.writerow(["student", "chapter", "score", "max_score", "status", "late_hours",
+                         "penalty", "reason"])
         for r in results:
             writer.writerow([r.student, r.chapter, f"{r.score:g}", f"{r.max_score:g}",
-                             r.status, r.reason])
+                             r.status, f"{r.late_hours:g}", f"{r.penalty:g}", r.reason])
 
 
 def write_questions(results, db_url: str, path: Path, order: dict) -> list[dict]:
@@ -62,15 +64,15 @@ def write_report(out: Path, results, questions: list[dict]) -> None:
     """report.md: per chapter and per exercise statistics, and score_distribution.png."""
     by_chapter = defaultdict(list)
     for r in results:
-        if r.max_score:
+        if r.max_score and r.status != "missing":
             by_chapter[r.chapter].append(r)
     by_question = defaultdict(list)
     for q in sorted(questions, key=lambda q: (q["chapter"], q["position"])):
         by_question[q["chapter"], q["question"]].append(q)
     lines = ["# Grading report", "",
-             f"{len(results)} submissions: " + ", ".join(
+             f"{sum(r.status != 'missing' for r in results)} submissions: " + ", ".join(
                  f"{sum(r.status == s for r in results)} {s}"
-                 for s in ("graded", "error")), "",
+                 for s in ("graded", "error", "missing")), "",
              "| chapter | submissions | mean | median | full marks | not gradable |",
              "|---|---:|---:|---:|---:|---:|"]
     for chapter, rs in sorted(by_chapter.items()):
@@ -78,7 +80,7 @@ def write_report(out: Path, results, questions: list[dict]) -> None:
         lines.append(f"| {chapter} | {len(rs)} | {statistics.mean(scores):.1f} / "
                      f"{rs[0].max_score:g} | {statistics.median(scores):g} | "
                      f"{sum(r.score == r.max_score for r in rs)} | "
-                     f"{sum(r.status != 'graded' for r in rs)} |")
+                     f"{sum(r.status == 'error' for r in rs)} |")
     lines += ["", "## Per exercise", "", "![score distribution per exercise]"
               "(score_distribution.png)", "",
               "| chapter | exercise | points | full | partial | zero |",
@@ -87,7 +89,8 @@ def write_report(out: Path, results, questions: list[dict]) -> None:
         full, zero = _split(qs)
         lines.append(f"| {chapter} | {question} | {qs[0]['max_score']:g} | {full} | "
                      f"{len(qs) - full - zero} | {zero} |")
-    problems = [r for r in results if r.reason]
+    lines += _per_student(results)
+    problems = [r for r in results if r.reason and r.status != "missing"]
     if problems:
         lines += ["", "## Submissions with a reason", "", "| student | chapter | status | reason |",
                   "|---|---|---|---|"]
@@ -95,6 +98,29 @@ def write_report(out: Path, results, questions: list[dict]) -> None:
                   for r in problems]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     _plot(by_question, out / "score_distribution.png")
+
+
+def _per_student(results) -> list[str]:
+    """Each student's total over the chapters in ``results``, with what is missing or late."""
+    chapters = sorted({r.chapter for r in results if r.max_score})
+    students = defaultdict(dict)
+    for r in results:
+        if r.max_score:
+            students[r.student][r.chapter] = r
+    lines = ["", "## Per student", "", "| student | " + " | ".join(chapters) +
+             " | total | missing | late |", "|---|" + "---:|" * (len(chapters) + 3)]
+    possible = sum(next(r.max_score for r in results if r.chapter == c) for c in chapters)
+    for student, done in sorted(students.items()):
+        cells = []
+        for chapter in chapters:
+            r = done.get(chapter)
+            cells.append("—" if r is None else "missing" if r.status == "missing" else
+                         f"{r.score:g}" + (f" (late, -{r.penalty:g})" if r.late_hours else ""))
+        total = sum(r.score for r in done.values())
+        lines.append(f"| {student} | " + " | ".join(cells) + f" | {total:g} / {possible:g} | "
+                     f"{sum(r.status == 'missing' for r in done.values())} | "
+                     f"{sum(r.late_hours > 0 for r in done.values())} |")
+    return lines
 
 
 def _split(qs) -> tuple[int, int]:
@@ -147,7 +173,9 @@ def summary(results) -> str:
     for r in results:
         lines.append(f"{r.student:{width}s}  {r.chapter:14s} {r.score:5g} / {r.max_score:<3g}  "
                      f"{r.status}{': ' + r.reason if r.reason else ''}")
-    graded = sum(r.status == "graded" for r in results)
-    lines.append(f"{len(results)} submissions, {graded} graded, {len(results) - graded} "
-                 f"not gradable")
+    count = {s: sum(r.status == s for r in results) for s in ("graded", "error", "missing")}
+    lines.append(f"{len(results) - count['missing']} submissions, {count['graded']} graded, "
+                 f"{count['error']} not gradable" +
+                 (f"; {count['missing']} missing (on the roster, nothing handed in)"
+                  if count["missing"] else ""))
     return "\n".join(lines)

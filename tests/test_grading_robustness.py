@@ -245,3 +245,56 @@ def test_a_dead_kernel_is_told_which_limit_ended_it(tmp_path):
     assert "killed (SIGKILL)" in ended("import os; os.kill(os.getpid(), 9)")
     assert "512 MB of memory" in ended("import os; os.kill(os.getpid(), 9)")
     assert "exit status 3" in ended("import os; os._exit(3)")
+
+
+# ------------------------------------------------------------------------- a course's term
+
+def test_a_term_with_due_dates_extensions_and_a_roster(tmp_path):
+    """On time, late, late but within an extension, not handed in, and not on the roster:
+    nbgrader's lateness from timestamp.txt, the term's penalty, a row for every student.
+    (The test's long folder name also makes the judge's socket path longer than a Unix
+    socket address may be: grading must not depend on where the output folder is.)"""
+    from autograder.term import read_term
+
+    from conftest import notebook_of, submit
+
+    needs("ch01_input")
+    solution = notebook_of(cli.SOLUTIONS, "ch01_input")
+    submitted = tmp_path / "submitted"
+    stamps = {"ontime": "2027-01-22 20:00:00 UTC", "late": "2027-01-24 10:30:00 UTC",
+              "extended": "2027-01-24 10:30:00 UTC", "stranger": "2027-01-22 20:00:00 UTC"}
+    for student, stamp in stamps.items():
+        folder = submit(submitted, student, "ch01_input", solution).parent
+        (folder / "timestamp.txt").write_text(stamp)
+    (tmp_path / "roster.csv").write_text(
+        "id,first_name,last_name,email,section\n"
+        "ontime,Ada,On,ada@example.org,A\nlate,Lee,Late,lee@example.org,A\n"
+        "extended,Eve,Ext,eve@example.org,B\nabsent,Abe,Sent,abe@example.org,B\n")
+    (tmp_path / "course.toml").write_text(
+        'roster = "roster.csv"\n[due]\nch01_input = "2027-01-23T00:00:00+01:00"\n'
+        '[extensions.extended]\nch01_input = 48\n'
+        '[late]\npenalty_per_day = 0.1\ndays_accepted = 5\n')
+    out = tmp_path / "grading"
+    code = cli_main(["grade", str(submitted), "-o", str(out), "--cell-timeout", "20",
+                     "--course", str(tmp_path / "course.toml")])
+    assert code == 0
+    rows = {r["student"]: r for r in _csv(out / "grades.csv")}
+    assert set(rows) == {"ontime", "late", "extended", "stranger", "absent"}
+    # due 2027-01-22 23:00 UTC; handed in 2027-01-24 10:30 UTC: 35.5 h late, 2 started days
+    assert (rows["late"]["late_hours"], rows["late"]["penalty"], rows["late"]["score"]) == \
+        ("35.5", "2", "8")
+    assert (rows["ontime"]["score"], rows["ontime"]["penalty"]) == ("10", "0")
+    assert (rows["extended"]["score"], rows["extended"]["late_hours"]) == ("10", "0")
+    assert (rows["absent"]["status"], rows["absent"]["score"]) == ("missing", "0")
+    assert "not on the roster" in rows["stranger"]["reason"]
+    page = (out / "feedback" / "late" / "ch01_input" / "ch01_input.html").read_text()
+    assert "Your score: 8 of 10 points" in page and "Handed in late" in page
+    report = (out / "report.md").read_text()
+    assert "| late | 8 (late, -2) | 8 / 10 | 0 | 1 |" in report
+    assert "| absent | missing | 0 / 10 | 1 | 0 |" in report
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        assert gb.find_student("absent").email == "abe@example.org"
+        assert gb.find_submission("ch01_input", "late").late_submission_penalty == 2
+    assert read_term(tmp_path / "course.toml").extension("extended", "ch01_input") == 48
