@@ -52,6 +52,11 @@ def parser() -> argparse.ArgumentParser:
                     help="memory (address space) a kernel may use, in MB (default: 4096)")
     gr.add_argument("--no-sandbox", action="store_true",
                     help="run kernels without bubblewrap (resource limits only; not safe)")
+    gr.add_argument("--regrade", action="store_true",
+                    help="start afresh: grade every submission again and forget earlier "
+                         "results in OUT (by default a submission whose files have not "
+                         "changed keeps its results, and results of students not in "
+                         "SUBMITTED stay)")
     gr.add_argument("--course", type=Path, default=COURSE_FILE,
                     help="the term's due dates, extensions, late policy and roster "
                          "(default: course.toml at the repository's root)")
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results = grade(args.submitted, args.out, args.cell_timeout, jobs=args.jobs,
                     notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb,
-                    sandbox=not args.no_sandbox, term=term)
+                    sandbox=not args.no_sandbox, term=term, regrade=args.regrade)
     print(summary(results))
     print(f"grades: {args.out / 'grades.csv'} (per question: {args.out / 'questions.csv'})\n"
           f"report: {args.out / 'report.md'}\nfeedback: {args.out / 'feedback'}")

@@ -12,7 +12,9 @@ limit is killed with its kernel; its submission gets score 0 and the reason.
 """
 from __future__ import annotations
 
+import csv
 import datetime
+import hashlib
 import json
 import os
 import queue
@@ -34,6 +36,7 @@ from autograder.course import (BOOK, REPO, SOLUTIONS, Result, instructor_env, ch
                                nbgrader_api as _api)
 
 FOLDERS = ("autograded", "feedback", "logs", "release", "staged", "work")
+STATE = "graded.json"  # the hash of each submission's files when it was graded
 # A worker process. jsonschema, under nbformat, builds an IRI grammar when imported if
 # rfc3987_syntax is installed (seconds of CPU per process); nbgrader needs no IRI check.
 WORKER = ("import sys; sys.modules['rfc3987_syntax'] = None; "
@@ -42,13 +45,18 @@ WORKER = ("import sys; sys.modules['rfc3987_syntax'] = None; "
 
 def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
           jobs: int | None = None, notebook_timeout: int = 900, memory_mb: int = 4096,
-          sandbox: bool = True, term: Term | None = None) -> list[Result]:
+          sandbox: bool = True, term: Term | None = None,
+          regrade: bool = False) -> list[Result]:
     """Autograde every ``submitted/<student>/<chapter>/``; one Result per pair, in order.
 
     ``term`` (default: ``course.toml``, see ``autograder.term``) gives the due dates,
     extensions and late policy, applied by nbgrader from each submission's ``timestamp.txt``,
     and the roster: every student of the roster gets a row ("missing") for every chapter that
     is due or handed in.
+
+    Grading merges into ``out``: a submission whose files are those it was graded from last
+    time keeps its results (``kept``), the others are graded again, and results of
+    submissions not in ``submitted`` stay as they were. ``regrade`` starts afresh.
 
     Writes ``out/gradebook.db`` (afresh, with the chapters handed in), ``out/autograded``,
     ``out/feedback/<student>/<chapter>/*.html``, ``out/grades.csv``, ``out/questions.csv`` and ``out/report.md`` with
@@ -62,17 +70,22 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     if sandbox and not sandbox_module.available():
         raise RuntimeError("bubblewrap is needed to sandbox the kernels: apt-get install "
                            "bubblewrap (or grade with --no-sandbox, resource limits only)")
-    for folder in FOLDERS:
+    if regrade:
+        for folder in FOLDERS:
+            shutil.rmtree(out / folder, ignore_errors=True)
+        for name in ("gradebook.db", "grades.csv", STATE):
+            (out / name).unlink(missing_ok=True)
+    for folder in ("release", "staged", "work"):  # this run's own
         shutil.rmtree(out / folder, ignore_errors=True)
-    (out / "gradebook.db").unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
+    before, hashes = _previous(out)
     term = read_term() if term is None else term
     config = _config(out)
     configure(config, term)
     api = _api(config)
     known = chapters()
     handed_in = {p.name for p in submitted.glob("*/*") if p.is_dir()}
-    registered = sorted((handed_in | set(term.due)) & set(known))
+    registered = sorted((handed_in | set(term.due) | {c for _, c in before}) & set(known))
     for chapter in registered:
         _check(api.generate_assignment(chapter, force=True), f"registering {chapter}")
     _register_term(api, term, registered)
@@ -83,11 +96,25 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     results, tasks = [], []
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
         for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            key = (student_dir.name, chapter_dir.name)
+            digest = folder_hash(chapter_dir)
+            if hashes.get("/".join(key)) == digest and key in before:
+                results.append(before[key])  # unchanged since it was graded
+                results[-1].kept = True
+                continue
+            hashes["/".join(key)] = digest
+            for folder in ("autograded", "feedback", "logs"):
+                shutil.rmtree(out / folder / key[0] / key[1], ignore_errors=True)
             result, task = _prepare(student_dir.name, chapter_dir, known, out)
             results.append(result)
             if task:
                 task["extension_hours"] = term.extension(result.student, result.chapter)
                 tasks.append((result, task))
+    now = {(r.student, r.chapter) for r in results}
+    for key, r in before.items():
+        if key not in now and r.status != "missing":  # not in this batch: as it was
+            r.kept = True
+            results.append(r)
     results += _missing(results, term, registered, out)
 
     settings = {"cell_timeout": cell_timeout or config.Execute.timeout,
@@ -120,13 +147,43 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
         for (result, task), outcome in zip(tasks, outcomes):
             _record(api, result, task, outcome)
         for result in results:
+            if result.kept:
+                continue
             if result.status == "error" and result.max_score:
                 _record_zero(api, result)
             if result.status == "error":
                 report.error_feedback(out / "feedback" / result.student / result.chapter, result)
+    results.sort(key=lambda r: (r.student, r.chapter))
     report.write_all(out, results, api.coursedir.db_url)
-    shutil.rmtree(out / "work", ignore_errors=True)
+    (out / STATE).write_text(json.dumps(hashes, indent=0, sort_keys=True))
+    for folder in ("staged", "work"):
+        shutil.rmtree(out / folder, ignore_errors=True)
     return results
+
+
+def folder_hash(folder: Path) -> str:
+    """A hash of the files of a submission's folder (names and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _previous(out: Path) -> tuple[dict, dict]:
+    """What an earlier run left in ``out``: its results by (student, chapter), and the hash
+    of each submission it graded."""
+    rows, hashes = {}, {}
+    if (out / "grades.csv").is_file() and (out / STATE).is_file():
+        with (out / "grades.csv").open(newline="") as f:
+            for row in csv.DictReader(f):
+                rows[row["student"], row["chapter"]] = Result(
+                    row["student"], row["chapter"], float(row["score"]),
+                    float(row["max_score"]), row["status"], row["reason"],
+                    float(row.get("late_hours") or 0), float(row.get("penalty") or 0))
+        hashes = json.loads((out / STATE).read_text())
+    return rows, hashes
 
 
 def _config(root: Path, private_db: Path | None = None):

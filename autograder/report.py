@@ -172,10 +172,14 @@ def summary(results) -> str:
     lines = [f"{'student':{width}s}  {'chapter':14s} {'score':>11s}  status"]
     for r in results:
         lines.append(f"{r.student:{width}s}  {r.chapter:14s} {r.score:5g} / {r.max_score:<3g}  "
-                     f"{r.status}{': ' + r.reason if r.reason else ''}")
+                     f"{r.status}{' (unchanged, not graded again)' if r.kept else ''}"
+                     f"{': ' + r.reason if r.reason else ''}")
     count = {s: sum(r.status == s for r in results) for s in ("graded", "error", "missing")}
+    kept = sum(r.kept for r in results)
     lines.append(f"{len(results) - count['missing']} submissions, {count['graded']} graded, "
                  f"{count['error']} not gradable" +
                  (f"; {count['missing']} missing (on the roster, nothing handed in)"
-                  if count["missing"] else ""))
+                  if count["missing"] else "") +
+                 (f"; {kept} unchanged since they were graded, not graded again" if kept
+                  else ""))
     return "\n".join(lines)
