@@ -31,6 +31,7 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 
 from autograder import integrity, report
+from autograder.release import fingerprint
 from autograder.term import Term, configure, read_term
 from autograder.course import (BOOK, REPO, SOLUTIONS, Result, instructor_env, chapters, check_success as _check, course_config,
                                nbgrader_api as _api)
@@ -54,8 +55,9 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     and the roster: every student of the roster gets a row ("missing") for every chapter that
     is due or handed in.
 
-    Grading merges into ``out``: a submission whose files are those it was graded from last
-    time keeps its results (``kept``), the others are graded again, and results of
+    Grading merges into ``out``: a submission whose files, and whose chapter's release
+    fingerprint (checks, solutions, helpers), are those it was graded from keeps its results
+    (``kept``), the others are graded again, and results of
     submissions not in ``submitted`` stay as they were. ``regrade`` starts afresh.
 
     Writes ``out/gradebook.db`` (afresh, with the chapters handed in), ``out/autograded``,
@@ -94,10 +96,12 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     shutil.copyfile(out / "gradebook.db", template)
 
     results, tasks = [], []
+    # a chapter whose checks, solutions or helpers changed is graded again
+    stamps = {chapter: fingerprint(chapter) for chapter in registered}
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
         for chapter_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
             key = (student_dir.name, chapter_dir.name)
-            digest = folder_hash(chapter_dir)
+            digest = folder_hash(chapter_dir) + ":" + stamps.get(key[1], "")
             if hashes.get("/".join(key)) == digest and key in before:
                 results.append(before[key])  # unchanged since it was graded
                 results[-1].kept = True
