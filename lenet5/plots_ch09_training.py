@@ -121,7 +121,8 @@ def show_loss_trace(losses, batches_per_pass=None, errors=None, title=None):
 
 
 def show_mosaic(images, labels, ncols=14, title=None, pad=4):
-    """Many small images as one picture, each with a label under it (fast for ~100 images).
+    """Many small images as one picture, each with a label under it (fast for ~100 images),
+    in grey, dark = ink, with a colour bar (the book's convention for pictures).
 
     images: (K, H, W) (0 = background), labels: K strings.
     """
@@ -134,11 +135,13 @@ def show_mosaic(images, labels, ncols=14, title=None, pad=4):
     for i in range(k):
         r, c = divmod(i, ncols)
         canvas[r * cell_h: r * cell_h + h, c * cell_w: c * cell_w + w] = images[i] / max(images[i].max(), 1)
-    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    shown = ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     for i, label in enumerate(labels):
         r, c = divmod(i, ncols)
         ax.text(c * cell_w + w / 2, r * cell_h + h + 1, label, ha="center", va="top", fontsize=7)
     ax.set_axis_off()
+    fig.colorbar(shown, ax=ax, fraction=0.02, pad=0.01,
+                 label="ink (each digit / its darkest pixel)")
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
