@@ -5,6 +5,8 @@
                                                autograde submitted/<student>/<chapter>/ in
                                                parallel and sandboxed; write feedback HTML,
                                                grades.csv, questions.csv and report.md
+    python -m autograder export OUT --to canvas|moodle
+                                               the grades as an LMS imports them
     python -m autograder validate NOTEBOOK     run a notebook as the grader does (visible tests)
 All go through nbgrader's own converters, configured by autograder/nbgrader_config.py.
 """
@@ -60,6 +62,11 @@ def parser() -> argparse.ArgumentParser:
     gr.add_argument("--course", type=Path, default=COURSE_FILE,
                     help="the term's due dates, extensions, late policy and roster "
                          "(default: course.toml at the repository's root)")
+    ex = sub.add_parser("export", help="the grades of OUT as an LMS imports them")
+    ex.add_argument("out", type=Path, help="the folder grade wrote (with grades.csv)")
+    ex.add_argument("--to", choices=("canvas", "moodle"), required=True)
+    ex.add_argument("--course", type=Path, default=COURSE_FILE,
+                    help="the term, for its roster (default: course.toml)")
     va = sub.add_parser("validate", help="run a notebook as the grader does (visible tests)")
     va.add_argument("notebook", type=Path)
     va.add_argument("--no-sandbox", action="store_true",
@@ -83,6 +90,18 @@ def main(argv: list[str] | None = None) -> int:
         for chapter in sorted(set(args.chapters or chapters()) -
                               {path.parent.name for path in written}):
             print(f"unchanged {chapter} (its inputs are those it was released from)")
+        return 0
+    if args.command == "export":
+        from autograder.export import export
+
+        try:
+            path, left_out = export(args.out, args.to, read_term(args.course))
+        except TermError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"wrote {path}")
+        if left_out:
+            print(f"not on the roster, left out: {', '.join(left_out)}")
         return 0
     if args.command == "validate":
         code, text = validate(args.notebook, args.cell_timeout, not args.no_sandbox)

@@ -50,6 +50,17 @@ UPSTREAM_ERRORS = {
 }
 
 
+# JavaScript: ``walk(node)`` pushes onto ``text`` the text of ``node`` outside code, scripts
+# and typeset math (where a raw "$" or "\\(" would mean math left untypeset).
+PROSE_TEXT_JS = """
+    const walk = (node) => {
+        if (node.nodeType === Node.TEXT_NODE) { text.push(node.textContent); return; }
+        if (node.nodeType !== Node.ELEMENT_NODE) return;
+        if (['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER'].includes(node.tagName)) return;
+        for (const child of node.childNodes) walk(child);
+    };"""
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -116,14 +127,9 @@ def visits(server, browser, tmp_path_factory) -> dict[str, dict]:
         typeset = page.evaluate("""() => (window.MathJax && MathJax.startup && MathJax.startup.promise)
                                      ? MathJax.startup.promise.then(() => true) : false""")
         info = page.evaluate("""() => {
-            const text = [];
-            const walk = (node) => {
-                if (node.nodeType === Node.TEXT_NODE) { text.push(node.textContent); return; }
-                if (node.nodeType !== Node.ELEMENT_NODE) return;
-                if (['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER'].includes(node.tagName)) return;
-                for (const child of node.childNodes) walk(child);
-            };
             const main = document.querySelector('main') || document.body;
+            const text = [];
+            """ + PROSE_TEXT_JS + """
             walk(main);
             return {
               images: [...document.images].map(i => ({src: i.currentSrc || i.src, alt: i.getAttribute('alt'),
@@ -276,12 +282,7 @@ def test_feedback_page_reads_offline(browser, graded_class, student):
     assert page.evaluate("() => MathJax.startup.promise.then(() => true)")
     seen = page.evaluate("""() => {
         const text = [];
-        const walk = (node) => {
-            if (node.nodeType === Node.TEXT_NODE) { text.push(node.textContent); return; }
-            if (node.nodeType !== Node.ELEMENT_NODE) return;
-            if (['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER'].includes(node.tagName)) return;
-            for (const child of node.childNodes) walk(child);
-        };
+        """ + PROSE_TEXT_JS + """
         walk(document.body);
         return {text: text.join(''), typeset: document.querySelectorAll('mjx-container').length,
                 images: [...document.images].map(i => i.naturalWidth),

@@ -317,6 +317,22 @@ def test_a_term_with_due_dates_extensions_and_a_roster(tmp_path):
     assert (rows["late"]["score"], rows["late"]["penalty"]) == ("10", "0")
     assert kept_page.stat().st_mtime_ns == mtime
     assert {q["student"] for q in _csv(out / "questions.csv")} >= {"ontime", "newcomer"}
-    # nothing changed: nothing is graded; --regrade grades all again
+    # the LMS tables, read back the way Canvas reads its import: the header names the
+    # assignments, a "Points Possible" row, then students matched by SIS User ID
+    assert cli_main(["export", str(out), "--to", "canvas",
+                     "--course", str(tmp_path / "course.toml")]) == 0
+    header, points, *students = list(csv.reader((out / "canvas_grades.csv").open()))
+    (assignment,) = header[5:]
+    assert assignment.startswith("ch01_input (") and points[0] == "Points Possible"
+    by_sis = {row[2]: dict(zip(header, row)) for row in students}
+    assert set(by_sis) == {"ontime", "late", "extended", "absent"}  # the roster, not more
+    assert (by_sis["late"]["Student"], by_sis["late"][assignment], points[5]) == \
+        ("Late, Lee", "10", "10")
+    assert by_sis["absent"][assignment] == "0" and by_sis["absent"]["Section"] == "B"
+    assert cli_main(["export", str(out), "--to", "moodle",
+                     "--course", str(tmp_path / "course.toml")]) == 0
+    moodle = {m["Email address"]: m for m in _csv(out / "moodle_grades.csv")}
+    assert moodle["eve@example.org"][assignment] == "10"
+    # nothing changed: nothing is graded again
     assert all(r.kept or r.status == "missing" for r in grade(
         submitted, out, cell_timeout=20, term=read_term(tmp_path / "course.toml")))

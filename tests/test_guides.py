@@ -6,7 +6,7 @@ document order, in a temporary copy of the repository whose course is cut down t
 environment running the tests.  Only the blocks that install the environment (which
 .ci/run itself does, with the same commands) or start an interactive server are left out,
 each for a stated reason; any other block must run and exit 0, and what it should have made
-(the student edition, grades.csv, feedback, the zip files, the LMS table) is checked.
+(the student edition, grades.csv, feedback, the zip files, the LMS tables) is checked.
 """
 from __future__ import annotations
 
@@ -134,10 +134,13 @@ def test_collect_grade_feedback_export(ran, course):
     for student in ("alice", "bob"):
         with zipfile.ZipFile(course / "feedback_zips" / f"{student}.zip") as z:
             assert f"{student}/{CHAPTER}/{CHAPTER}.html" in z.namelist()
-    table = list(csv.reader(open(course / "grades_for_lms.csv")))
-    assert table[0] == ["student", CHAPTER, "total"]
-    assert table[1] == ["alice", f"{maximum:g}", f"{maximum:g}"]
-    assert table[2] == ["bob", "0", "0"]
+    table = list(csv.reader(open(course / "grading" / "canvas_grades.csv")))
+    assert table[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert table[0][5].startswith(f"{CHAPTER} (") and len(table[0]) == 6
+    assert table[1] == ["Points Possible", "", "", "", "", f"{maximum:g}"]
+    assert [(row[2], row[5]) for row in table[2:]] == [("alice", f"{maximum:g}"), ("bob", "0")]
+    moodle = list(csv.DictReader(open(course / "grading" / "moodle_grades.csv")))
+    assert [m["ID number"] for m in moodle] == ["alice", "bob"]
 
 
 def test_nbgrader_exchange_release_as_the_guide_writes_it(tmp_path):
