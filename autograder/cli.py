@@ -5,6 +5,7 @@
                                                autograde submitted/<student>/<chapter>/ in
                                                parallel and sandboxed; write feedback HTML,
                                                grades.csv, questions.csv and report.md
+    python -m autograder collect DOWNLOADS     an LMS's download -> submitted/<student>/<chapter>/
     python -m autograder export OUT --to canvas|moodle
                                                the grades as an LMS imports them
     python -m autograder validate NOTEBOOK     run a notebook as the grader does (visible tests)
@@ -62,6 +63,12 @@ def parser() -> argparse.ArgumentParser:
     gr.add_argument("--course", type=Path, default=COURSE_FILE,
                     help="the term's due dates, extensions, late policy and roster "
                          "(default: course.toml at the repository's root)")
+    co = sub.add_parser("collect", help="lay out an LMS's download of submissions to grade")
+    co.add_argument("downloads", type=Path, help="the folder of downloaded notebooks")
+    co.add_argument("-o", "--out", type=Path, default=Path("submitted"),
+                    help="where <student>/<chapter>/<chapter>.ipynb go (default: ./submitted)")
+    co.add_argument("--course", type=Path, default=COURSE_FILE,
+                    help="the term, for its roster (default: course.toml)")
     ex = sub.add_parser("export", help="the grades of OUT as an LMS imports them")
     ex.add_argument("out", type=Path, help="the folder grade wrote (with grades.csv)")
     ex.add_argument("--to", choices=("canvas", "moodle"), required=True)
@@ -91,6 +98,19 @@ def main(argv: list[str] | None = None) -> int:
                               {path.parent.name for path in written}):
             print(f"unchanged {chapter} (its inputs are those it was released from)")
         return 0
+    if args.command == "collect":
+        from autograder.collect import collect
+
+        try:
+            placed, unplaced = collect(args.downloads, args.out, read_term(args.course).roster)
+        except TermError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        for path, student, chapter in placed:
+            print(f"{student:20s} {chapter:14s} <- {path}")
+        for path, why in unplaced:
+            print(f"NOT PLACED {path}: {why}")
+        return 1 if unplaced else 0
     if args.command == "export":
         from autograder.export import export
 

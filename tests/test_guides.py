@@ -162,3 +162,38 @@ def test_nbgrader_exchange_release_as_the_guide_writes_it(tmp_path):
     assert released.read_bytes() == (REPO / "book" / CHAPTER / f"{CHAPTER}.ipynb").read_bytes()
     config = cli.course_config(REPO)
     assert config.CourseDirectory.release_directory == "release"
+
+
+def test_collect_places_an_lms_download(tmp_path):
+    """File names as LMSs and Jupyter make them, with and without a roster."""
+    from autograder.collect import collect
+
+    edition = (REPO / "book" / CHAPTER / f"{CHAPTER}.ipynb").read_text()
+    downloads = tmp_path / "downloads"
+    files = {
+        f"chenrich_1234_56789_{CHAPTER}-1.ipynb": "",            # Canvas
+        f"Ada Lovelace_4321_assignsubmission_file_/{CHAPTER}-Copy1.ipynb": "",  # Moodle
+        f"rich_chen_{CHAPTER}.ipynb": "newer",                     # plain, newer than Canvas's
+        "bob_smith_homework.ipynb": "",                            # renamed: found by its ids
+        "notes.ipynb": "not a notebook",                           # nothing to place
+    }
+    for k, (name, kind) in enumerate(files.items()):
+        path = downloads / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(kind if kind == "not a notebook" else edition)
+        if kind == "newer":
+            time.sleep(0.01)
+    roster = [{"id": "rchen", "first_name": "Rich", "last_name": "Chen",
+               "email": "rich_chen@example.org", "section": ""},
+              {"id": "alove", "first_name": "Ada", "last_name": "Lovelace",
+               "email": "ada@example.org", "section": ""},
+              {"id": "bsmith", "first_name": "Bob", "last_name": "Smith",
+               "email": "bob.smith@example.org", "section": ""}]
+    placed, unplaced = collect(downloads, tmp_path / "by_roster", roster)
+    assert {(s, c) for _, s, c in placed} == {("rchen", CHAPTER), ("alove", CHAPTER),
+                                               ("bsmith", CHAPTER)}
+    assert dict((s, p.name) for p, s, _ in placed)["rchen"] == f"rich_chen_{CHAPTER}.ipynb"
+    assert [p.name for p, _ in unplaced] == ["notes.ipynb"]
+    assert (tmp_path / "by_roster" / "alove" / CHAPTER / f"{CHAPTER}.ipynb").is_file()
+    placed, _ = collect(downloads, tmp_path / "by_name", [])
+    assert {s for _, s, _ in placed} == {"chenrich", "ada_lovelace", "rich_chen"}

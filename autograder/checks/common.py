@@ -48,8 +48,9 @@ class Parts:
             raised_by = getattr(error, "raised_by", None)
             if not (isinstance(error, AssertionError) or raised_by):
                 raise
-            reason = str(error) if isinstance(error, AssertionError) else \
-                f"your {raised_by} raised {type(error).__name__}: {error}"
+            text = str(error).removeprefix(f"{raised_by}: ")
+            reason = text if isinstance(error, AssertionError) else \
+                f"your code raised {raised_by}: {text}"
             self.failed.append((name, weight, reason or "a check failed"))
         else:
             self.passed.append((name, weight))
