@@ -1,4 +1,5 @@
-"""Figures of chapter 8 (the RBF output layer): penalties of a digit, the squashing function."""
+"""Figures of chapter 8 (the RBF output layer): the codes, penalties of a digit, the squashing
+function. Signed values (codes, F6 outputs) in red/blue centred on zero, as in lenet5.plots."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -10,20 +11,30 @@ A_SQUASH = 1.7159
 def show_penalties(image, f6, penalties, label, predicted, title=None):
     """One digit, its F6 output as a 7x12 picture and its ten RBF penalties as bars.
 
-    image: (H, W) the input digit; f6: (84,) F6 outputs; penalties: (10,); label: true class;
-    predicted: the class the network chose (computed by the caller). The predicted class is
-    drawn in orange, the true class outlined.
+    image: (H, W) the input digit, drawn in grey (dark = high); f6: (84,) F6 outputs, drawn
+    signed (red +, blue -) on the squashing function's range +-1.7159, like the codes;
+    penalties: (10,); label: true class; predicted: the class the network chose (computed by
+    the caller). The predicted class is drawn in orange, the true class outlined (legend).
     """
+    from matplotlib.patches import Patch
+
     f6 = np.asarray(f6).reshape(12, 7)
     penalties = np.asarray(penalties)
-    fig, axes = plt.subplots(1, 3, figsize=(9.2, 2.9), gridspec_kw={"width_ratios": [1, 0.8, 2.6]})
-    axes[0].imshow(image, cmap="gray_r")
+    fig, axes = plt.subplots(1, 3, figsize=(7.6, 2.8), layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 0.75, 2.4]})
+    shown = axes[0].imshow(image, cmap="gray_r")
     axes[0].set_title(f"input (label {label})", fontsize=9)
     axes[0].set_axis_off()
-    im = axes[1].imshow(f6, cmap="gray_r", vmin=-A_SQUASH, vmax=A_SQUASH)
-    axes[1].set_title("F6 output as 7x12", fontsize=9)
+    bar = fig.colorbar(shown, ax=axes[0], fraction=0.08, pad=0.03)
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label("pixel value", fontsize=8)
+    im = axes[1].imshow(f6, cmap="RdBu_r", vmin=-A_SQUASH, vmax=A_SQUASH)
+    axes[1].set_title("F6 output, 7x12", fontsize=9)
     axes[1].set_axis_off()
-    fig.colorbar(im, ax=axes[1], fraction=0.08, pad=0.04, ticks=[-1.7159, -1, 0, 1, 1.7159])
+    bar = fig.colorbar(im, ax=axes[1], fraction=0.12, pad=0.04,
+                       ticks=[-A_SQUASH, -1, 0, 1, A_SQUASH])
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label("output (red +, blue -)", fontsize=8)
     winner = int(predicted)
     colors = ["tab:orange" if i == winner else "tab:blue" for i in range(len(penalties))]
     bars = axes[2].bar(range(len(penalties)), penalties, color=colors)
@@ -33,14 +44,37 @@ def show_penalties(image, f6, penalties, label, predicted, title=None):
         axes[2].text(i, y, f"{y:.1f}" if y < 100 else f"{y:.0f}", ha="center", va="bottom",
                      fontsize=7)
     axes[2].set_xticks(range(len(penalties)))
-    axes[2].set_xlabel("class i")
-    axes[2].set_ylabel("penalty $y_i$")
-    axes[2].set_title(f"RBF penalties (orange: predicted, {winner}; outlined: label)",
-                      fontsize=9)
-    axes[2].set_ylim(0, max(penalties) * 1.15)
+    axes[2].tick_params(labelsize=8)
+    axes[2].set_xlabel("class i", fontsize=9)
+    axes[2].set_ylabel("penalty $y_i$", fontsize=9)
+    axes[2].set_title("RBF penalties (smallest wins)", fontsize=9)
+    axes[2].set_ylim(0, max(penalties) * 1.3)
+    axes[2].legend(handles=[Patch(color="tab:orange", label=f"predicted ({winner})"),
+                            Patch(facecolor="white", edgecolor="black", linewidth=2,
+                                  label=f"label ({int(label)})")],
+                   fontsize=8, loc="upper left", ncols=2, frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    return fig
+
+
+def show_code_table(bitmaps, names, ncols=16, size=0.42, suptitle=None):
+    """Every code of Fig. 3 on one signed scale (red +1 = ink, blue -1 = paper), each titled
+    with its character. bitmaps: (K, 12, 7) of +-1; names: K labels."""
+    k = len(bitmaps)
+    nrows = -(-k // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 0.8, size * 1.75 * nrows + 0.5),
+                             squeeze=False, layout="constrained")
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i < k:
+            shown = ax.imshow(bitmaps[i], cmap="RdBu_r", vmin=-1, vmax=1)
+            ax.set_title(names[i], fontsize=8, pad=2)
+    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.6, ticks=[-1, 0, 1])
+    bar.ax.tick_params(labelsize=8)
+    bar.set_label("code value", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
     return fig
 
 
@@ -49,7 +83,7 @@ def show_squash_curvature(a, f, abs_f2, peaks):
 
     a: (K,) grid; f, abs_f2: (K,) values of f and |f''| on it; peaks: the a where |f''| peaks.
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.2, 3.3))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.6, 3.1))
     left.plot(a, f, color="tab:blue", label="$f(a) = 1.7159\\,\\tanh(2a/3)$")
     for level in (A_SQUASH, -A_SQUASH):
         left.axhline(level, color="gray", linestyle=":", linewidth=1)
@@ -60,7 +94,7 @@ def show_squash_curvature(a, f, abs_f2, peaks):
     left.set_ylim(-A_SQUASH - 0.3, A_SQUASH + 0.3)
     left.set_xlim(a[0], a[-1])
     left.set_xlabel("$a$")
-    left.set_title("squashing function (dotted: asymptotes $\\pm 1.7159$)", fontsize=9)
+    left.set_title("$f$ (dotted: asymptotes $\\pm 1.7159$)", fontsize=9)
     left.legend(fontsize=8, loc="lower right")
     right.plot(a, abs_f2, color="tab:green", label="$|f''(a)|$")
     for p in peaks:
@@ -69,8 +103,8 @@ def show_squash_curvature(a, f, abs_f2, peaks):
         right.axvline(v, color="tab:red", linestyle=":", linewidth=1)
     right.set_xlim(a[0], a[-1])
     right.set_xlabel("$a$")
-    right.set_title(f"curvature peaks at $a = \\pm{abs(peaks[0]):.3f}$ (dashed); "
-                    f"red: $a = \\pm 1$", fontsize=9)
+    right.set_title(f"$|f''|$ peaks at $a = \\pm{abs(peaks[0]):.3f}$ (dashed); "
+                    f"red: $\\pm 1$", fontsize=9)
     right.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -1,6 +1,8 @@
 """Deliberately wrong submissions of chapter 7 (F6), with their expected grades;
-tests/test_grading.py grades them with the class. The chapter is worth 12 points: counts
-1 + 3, dense_forward 1 + 2, dense_backward 2 + 3 (visible + hidden)."""
+tests/test_grading.py grades them with the class. The chapter is worth 16 points: counts
+1 + 3, dense_forward 1 + 2, dense_backward 2 + 3, squash_backward_from_output 1 + 3 (visible +
+hidden). Hidden checks give partial credit per part (dense_forward: weights, bias; dense_backward:
+dx, dw, db; counts: F6's values 1, the function 2; the slope: at dy = 1 1, times dy 2)."""
 
 TRANSPOSED_WEIGHTS = '''
 def dense_forward(x, w, b):
@@ -46,6 +48,16 @@ def dense_layer_counts(n_in, n_out):
 f6_params, f6_connections = 10164, 10164
 '''
 
+SLOPE_PLAIN_TANH = '''
+def squash_backward_from_output(dy, y):
+    return dy * (1 - y ** 2)
+'''
+
+SLOPE_WITHOUT_DY = '''
+def squash_backward_from_output(dy, y):
+    return 1.7159 * (2 / 3) * (1 - (y / 1.7159) ** 2)
+'''
+
 FAULTY = {
     "ch07_transposed_weights": ("ch07_f6", {"dense_forward": TRANSPOSED_WEIGHTS}),
     "ch07_bias_column": ("ch07_f6", {"dense_forward": BIAS_COLUMN}),
@@ -54,19 +66,25 @@ FAULTY = {
     "ch07_dw_transposed": ("ch07_f6", {"dense_backward": DW_TRANSPOSED}),
     "ch07_counts_no_bias": ("ch07_f6", {"f6_counts": COUNTS_NO_BIAS}),
     "ch07_counts_typed": ("ch07_f6", {"f6_counts": COUNTS_TYPED}),
+    "ch07_slope_plain_tanh": ("ch07_f6", {"squash_backward_from_output": SLOPE_PLAIN_TANH}),
+    "ch07_slope_without_dy": ("ch07_f6", {"squash_backward_from_output": SLOPE_WITHOUT_DY}),
 }
 
 EXPECTED = {
-    # dense_backward's checks need dense_forward's cache, so they fail with it: 4 of 12.
-    "ch07_transposed_weights": (4, "is the layout of other libraries"),
-    # dense_backward's hidden checks call dense_forward on a (3, 120) batch, which fails too.
-    "ch07_bias_column": (6, "it broadcasts over the rows"),
-    "ch07_db_mean": (7, "db is the mean of dout over the batch"),
+    # One slip, points lost once: the forward checks cost 1 + 1 (the bias part of the hidden
+    # check passes); dense_backward is then checked with the cache (x, w), and passes.
+    "ch07_transposed_weights": (14, "is the layout of other libraries"),
+    "ch07_bias_column": (14, "it broadcasts over the rows"),
+    # Partial credit: dx and dw pass, db fails (2 of the 3 hidden points).
+    "ch07_db_mean": (13, "db is the mean of dout over the batch"),
     # The visible check names the averaging instead of hinting at a shape (review D).
-    "ch07_dw_mean": (7, "averaged over the batch of 2 samples"),
-    "ch07_dw_transposed": (7, "expected w's shape"),
-    # Plausible to the visible check; the hidden one names the missing bias.
-    "ch07_counts_no_bias": (9, "Each of the 84 units also has one bias"),
+    "ch07_dw_mean": (13, "averaged over the batch of 2 samples"),
+    "ch07_dw_transposed": (13, "expected w's shape"),
+    # Caught by the visible check now (review D); the hidden one names the missing bias.
+    "ch07_counts_no_bias": (12, "each unit also has a bias of its own"),
     # F6's values are right (1 of the 3 hidden points), the function only fits F6.
-    "ch07_counts_typed": (9, "typed-in values only fit F6"),
+    "ch07_counts_typed": (13, "typed-in values only fit F6"),
+    "ch07_slope_plain_tanh": (12, "you used 1 - y^2, the slope of the plain tanh(a)"),
+    # Partial credit: the slope itself is right (1 of the 3 hidden points).
+    "ch07_slope_without_dy": (13, "dy is missing: the chain rule multiplies dy by f'(a)"),
 }

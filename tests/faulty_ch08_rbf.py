@@ -2,7 +2,10 @@
 
 Each entry replaces one solution cell of solutions/ch08_rbf/ch08_rbf.ipynb. The chapter is
 worth 23 points: rbf_forward 2 + 3, rbf_backward 1 + 2, predict 1 + 2, mle_loss 1 + 2,
-map_loss 2 + 3, counts 1 + 3 (visible + hidden).
+map_loss 2 + 3, counts 1 + 3 (visible + hidden). Hidden checks give partial credit per part
+(rbf_forward: the ten codes 2, other sizes 1; rbf_backward: the codes, other sizes; predict:
+decisions, ties; mle_loss: loss, gradient; map_loss: loss, gradient, stability; counts: the
+values, rbf_layer_counts, lenet5_totals).
 """
 
 CHAPTER = "ch08_rbf"
@@ -137,6 +140,12 @@ LAYERS = {
 }
 '''
 
+FORWARD_SAME_SIZES = '''
+def rbf_forward(x, centers):
+    diff = x - centers                   # only runs when there are as many patterns as codes
+    return np.sum(diff * diff, axis=1, keepdims=True) * np.ones((1, len(centers))), (x, centers)
+'''
+
 # student -> (chapter, {grade_id: replacement source})
 FAULTY = {
     "ch08_negative_sum": (CHAPTER, {"rbf_forward": NEGATIVE_SUM}),
@@ -153,6 +162,7 @@ FAULTY = {
     "ch08_trains_centres": (CHAPTER, {"counts": TRAINS_CENTRES}),
     "ch08_typed_counts": (CHAPTER, {"counts": TYPED_COUNTS}),
     "ch08_full_c3": (CHAPTER, {"layer_counts": FULL_C3}),
+    "ch08_forward_same_sizes": (CHAPTER, {"rbf_forward": FORWARD_SAME_SIZES}),
 }
 
 # student -> (score out of 23, a substring of the feedback that names the mistake)
@@ -162,11 +172,13 @@ EXPECTED = {
     "ch08_dot_product": (18, "dot-product similarity"),
     "ch08_no_factor_2": (20, "keep the factor 2"),
     "ch08_argmax": (20, "you picked the largest penalty (argmax)"),
-    "ch08_last_of_ties": (20, "you returned the last of the tied classes"),
+    # Partial credit: the decisions are right, the ties are not (1 of the 2 hidden points).
+    "ch08_last_of_ties": (21, "you returned the last of the tied classes"),
     "ch08_mle_sum": (20, "eq. 8 takes the mean"),
-    "ch08_map_naive": (18, "the result holds inf or NaN"),
+    # Partial credit: loss and gradient right for moderate penalties, unstable for large ones.
+    "ch08_map_naive": (20, "the result holds inf or NaN"),
     # Caught by the visible checks too now (review D).
-    "ch08_map_shift_without_j": (18, "shifting by the penalties alone"),
+    "ch08_map_shift_without_j": (20, "shifting by the penalties alone"),
     "ch08_map_without_j": (18, "the e^{-j} term is missing"),
     # The four values and lenet5_totals are wrong, rbf_layer_counts is right: 1 of 3 hidden.
     "ch08_forgets_rbf_connections": (20, "That is the total through F6"),
@@ -176,4 +188,8 @@ EXPECTED = {
     # A wrong layer of an earlier chapter costs the values' third of the hidden points only:
     # lenet5_totals is judged against the student's own LAYERS.
     "ch08_full_c3": (22, "LAYERS['C3'] is (2,416, 241,600)"),
+    # One slip, points lost once: rbf_forward raises on the hidden sizes (5 points), and
+    # rbf_backward is then checked with the cache (x, centers), and passes.
+    "ch08_forward_same_sizes": (18, "your function raised ValueError: operands could not "
+                                    "be broadcast"),
 }
