@@ -1,22 +1,28 @@
-"""The "modern" LeNet-5 of popular tutorials, in NumPy: the comparison model of chapter 10.
+"""Chapter 10's two Keras-style networks in NumPy: the seed article's model and the modern variant.
 
-The seed article of this book builds LeNet-5 in Keras on 28x28 MNIST without padding; that
-network's *shape* is kept here and today's default ingredients are used for its units::
+The seed article of this book (V. Khandelwal, "The Architecture and Implementation of LeNet-5",
+Towards AI, 2020) builds "LeNet-5" in Keras on 28x28 MNIST without padding.  Both networks
+here have that shape; they differ only in their units::
 
     input   1@28x28   pixels / 255 (0 .. 1), no padding
-    conv1   6@24x24   5x5 valid convolution, ReLU                 156 parameters
-    pool1   6@12x12   2x2 max pooling, stride 2                     0
-    conv2  16@8x8     5x5 convolution over all 6 maps, ReLU      2,416
-    pool2  16@4x4     2x2 max pooling, stride 2                     0
-    dense1 120        fully connected on the 256 flattened values, ReLU   30,840
-    dense2  84        fully connected, ReLU                       10,164
-    dense3  10        fully connected, softmax + cross-entropy       850
-                                                                 ------
-                                                                 44,426
+    conv1   6@24x24   5x5 valid convolution, then the activation    156 parameters
+    pool1   6@12x12   2x2 pooling, stride 2                            0
+    conv2  16@8x8     5x5 convolution over all 6 maps, activation    2,416
+    pool2  16@4x4     2x2 pooling, stride 2                            0
+    dense1 120        fully connected on the 256 flattened values, activation   30,840
+    dense2  84        fully connected, activation                    10,164
+    dense3  10        fully connected, softmax + cross-entropy          850
+                                                                     ------
+                                                                     44,426
 
-Trained with Adam (Kingma and Ba, 2015) on mini-batches.  Layouts follow the book: images
-``(N, C, H, W)``, conv weights ``(F, C, kh, kw)``, dense weights ``(in, out)``.  Arithmetic
-runs in the parameters' dtype (float32 for training, float64 for gradient checks).
+* ``variant="seed"``: the article's model as it describes it: tanh (plain ``np.tanh``, Keras'
+  ``"tanh"``) after every hidden layer, 2x2 **average** pooling, softmax output;
+* ``variant="modern"``: today's defaults in the same places: ReLU and 2x2 **max** pooling.
+
+Both start from Keras' defaults (Glorot-uniform weights, zero biases) and are trained with
+Adam (Kingma and Ba, 2015) on mini-batches.  Layouts follow the book: images ``(N, C, H, W)``,
+conv weights ``(F, C, kh, kw)``, dense weights ``(in, out)``.  Arithmetic runs in the
+parameters' dtype (float32 for training, float64 for gradient checks).
 
 Max pooling routes the gradient of each 2x2 window to **one** input, the first maximum in
 reading order (top-left, top-right, bottom-left, bottom-right), as ``np.argmax`` picks it:
@@ -87,6 +93,11 @@ def count_parameters(params: dict | None = None) -> int:
     return sum(int(np.prod(s)) for s in shapes.values())
 
 
+#: The seed article's count on a 28x28 input ("approximately 45 thousand"), for both variants.
+SEED_PARAMETERS = 44_426
+assert count_parameters() == sum(layer_params(28).values()) == SEED_PARAMETERS
+
+
 # ------------------------------------------------------------------------------- layers
 
 def conv_forward(x, w, b):
@@ -146,6 +157,34 @@ def maxpool_backward(dout, cache):
     return dx
 
 
+def tanh_forward(x):
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout, cache):
+    return dout * (1 - cache * cache)
+
+
+def avgpool_forward(x):
+    """2x2 average pooling, stride 2 (no parameters): ``(N, C, H, W)`` -> ``(N, C, H/2, W/2)``."""
+    n, c, h, w = x.shape
+    out = x.reshape(n, c, h // 2, 2, w // 2, 2).mean(axis=(3, 5))
+    return out, x.shape
+
+
+def avgpool_backward(dout, cache):
+    """Each output's gradient shared equally (x 1/4) by the four inputs of its window."""
+    return np.repeat(np.repeat(dout / 4, 2, axis=2), 2, axis=3).reshape(cache)
+
+
+#: Activation and pooling layers by name: (forward, backward).
+ACTIVATIONS = {"relu": (relu_forward, relu_backward), "tanh": (tanh_forward, tanh_backward)}
+POOLINGS = {"max": (maxpool_forward, maxpool_backward), "avg": (avgpool_forward, avgpool_backward)}
+#: The two networks of chapter 10: (activation, pooling).
+VARIANTS = {"seed": ("tanh", "avg"), "modern": ("relu", "max")}
+
+
 def softmax_cross_entropy(scores, labels):
     """Mean cross-entropy of softmax(scores) ``(N, K)``; returns (loss, dscores)."""
     z = scores - scores.max(axis=1, keepdims=True)
@@ -159,53 +198,58 @@ def softmax_cross_entropy(scores, labels):
 
 # ------------------------------------------------------------------------------ network
 
-def forward(x, params):
-    """Scores ``(N, 10)`` and the cache for ``backward``."""
+def forward(x, params, variant: str = "modern"):
+    """Scores ``(N, 10)`` of ``variant`` ("seed" or "modern") and the cache for ``backward``."""
+    act_name, pool_name = VARIANTS[variant]
+    act, _ = ACTIVATIONS[act_name]
+    pool, _ = POOLINGS[pool_name]
     p = params
     caches = []
     a, c = conv_forward(x, p["conv1_w"], p["conv1_b"]); caches.append(c)
-    a, c = relu_forward(a); caches.append(c)
-    a, c = maxpool_forward(a); caches.append(c)
+    a, c = act(a); caches.append(c)
+    a, c = pool(a); caches.append(c)
     a, c = conv_forward(a, p["conv2_w"], p["conv2_b"]); caches.append(c)
-    a, c = relu_forward(a); caches.append(c)
-    a, c = maxpool_forward(a); caches.append(c)
+    a, c = act(a); caches.append(c)
+    a, c = pool(a); caches.append(c)
     shape = a.shape
     a = a.reshape(len(x), -1)
-    h1 = a @ p["dense1_w"] + p["dense1_b"]
-    r1, m1 = relu_forward(h1)
-    h2 = r1 @ p["dense2_w"] + p["dense2_b"]
-    r2, m2 = relu_forward(h2)
+    r1, m1 = act(a @ p["dense1_w"] + p["dense1_b"])
+    r2, m2 = act(r1 @ p["dense2_w"] + p["dense2_b"])
     scores = r2 @ p["dense3_w"] + p["dense3_b"]
-    return scores, (caches, shape, a, r1, m1, r2, m2, p)
+    return scores, (variant, caches, shape, a, r1, m1, r2, m2, p)
 
 
 def backward(dscores, cache):
     """Gradients of every parameter (same keys as params)."""
-    caches, shape, a, r1, m1, r2, m2, p = cache
+    variant, caches, shape, a, r1, m1, r2, m2, p = cache
+    act_name, pool_name = VARIANTS[variant]
+    _, act_backward = ACTIVATIONS[act_name]
+    _, pool_backward = POOLINGS[pool_name]
     g = {"dense3_w": r2.T @ dscores, "dense3_b": dscores.sum(0)}
-    d = relu_backward(dscores @ p["dense3_w"].T, m2)
+    d = act_backward(dscores @ p["dense3_w"].T, m2)
     g["dense2_w"], g["dense2_b"] = r1.T @ d, d.sum(0)
-    d = relu_backward(d @ p["dense2_w"].T, m1)
+    d = act_backward(d @ p["dense2_w"].T, m1)
     g["dense1_w"], g["dense1_b"] = a.T @ d, d.sum(0)
     d = (d @ p["dense1_w"].T).reshape(shape)
-    d = maxpool_backward(d, caches[5])
-    d = relu_backward(d, caches[4])
+    d = pool_backward(d, caches[5])
+    d = act_backward(d, caches[4])
     d, g["conv2_w"], g["conv2_b"] = conv_backward(d, caches[3])
-    d = maxpool_backward(d, caches[2])
-    d = relu_backward(d, caches[1])
+    d = pool_backward(d, caches[2])
+    d = act_backward(d, caches[1])
     _, g["conv1_w"], g["conv1_b"] = conv_backward(d, caches[0], need_dx=False)
     return g
 
 
-def predict(params, x, batch: int = 1000) -> np.ndarray:
-    return np.concatenate([forward(x[i:i + batch], params)[0].argmax(1)
+def predict(params, x, batch: int = 1000, variant: str = "modern") -> np.ndarray:
+    """Predicted digits ``(N,)`` of x ``(N, 1, 28, 28)``."""
+    return np.concatenate([forward(x[i:i + batch], params, variant)[0].argmax(1)
                            for i in range(0, len(x), batch)])
 
 
-def error_rate(params, images, labels, batch: int = 1000) -> float:
+def error_rate(params, images, labels, batch: int = 1000, variant: str = "modern") -> float:
     """Fraction misclassified; images uint8 ``(N, 28, 28)``."""
     x = to_input(images, params["conv1_w"].dtype)
-    return float((predict(params, x, batch) != labels).mean())
+    return float((predict(params, x, batch, variant) != labels).mean())
 
 
 class Adam:
@@ -227,14 +271,20 @@ class Adam:
             params[k] -= (lr * self.m[k] / (np.sqrt(self.v[k]) + self.eps)).astype(params[k].dtype)
 
 
-def train_pass(params, x, labels, optimiser, rng, batch_size: int = 32, order=None) -> float:
+def train_step(params, x, labels, optimiser, variant: str = "modern") -> float:
+    """One update on the mini-batch x ``(B, 1, 28, 28)``, labels ``(B,)``, in place; its loss."""
+    scores, cache = forward(x, params, variant)
+    loss, d = softmax_cross_entropy(scores, labels)
+    optimiser.step(params, backward(d.astype(scores.dtype), cache))
+    return loss
+
+
+def train_pass(params, x, labels, optimiser, rng, batch_size: int = 32, order=None,
+               variant: str = "modern") -> float:
     """One pass over ``x`` ``(P, 1, 28, 28)`` in mini-batches, in place; mean training loss."""
     order = rng.permutation(len(x)) if order is None else order
     total = 0.0
     for i in range(0, len(order), batch_size):
         idx = order[i:i + batch_size]
-        scores, cache = forward(x[idx], params)
-        loss, d = softmax_cross_entropy(scores, labels[idx])
-        optimiser.step(params, backward(d.astype(scores.dtype), cache))
-        total += loss * len(idx)
+        total += train_step(params, x[idx], labels[idx], optimiser, variant) * len(idx)
     return total / len(order)

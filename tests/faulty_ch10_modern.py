@@ -70,6 +70,16 @@ FAULTY = {
         probs="z = scores - scores.max(axis=1, keepdims=True)\n"
               "    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)",
         reduce="sum", scale="")}),
+    # the gradient at x = 0 only (x >= 0 instead of x > 0): one part of three in the hidden cell
+    "relu_gradient_at_zero": ("ch10_modern", {"relu": _RELU.format(
+        forward="np.maximum(x, 0.0)", backward="dout * (cache >= 0)")}),
+    # the seed article's average pooling hard-coded, the pooling argument ignored
+    "forward_ignores_pooling": ("ch10_modern", {"variant_forward": _FORWARD.replace(
+        "def variant_forward(x, params):",
+        "def variant_forward(x, params, activation=relu_forward, pooling=maxpool_forward):").replace(
+        "maxpool_forward(relu_forward(a)[0])",
+        "(lambda m: (m.reshape(len(m), m.shape[1], m.shape[2] // 2, 2, m.shape[3] // 2, 2)"
+        ".mean(axis=(3, 5)), None))(relu_forward(a)[0])").format(flatten="", last="return scores")}),
     # counts: biases left out everywhere; conv2 through Table I; typed-in values that do not
     # follow the input's side
     "counts_without_biases": ("ch10_modern", {"keras_counts": _COUNTS.format(
@@ -95,8 +105,13 @@ FAULTY = {
 EXPECTED = {
     "leaky_relu": (17, "leaky ReLU"),
     "average_pool": (15, "you averaged each window"),
-    "tie_to_every_max": (16, "to every tied maximum"),
-    "overflowing_softmax": (16, "subtract each row"),
+    # partial credit: forward and gradient without ties pass, the ties fail (2 of 3 parts)
+    "tie_to_every_max": (18, "to every tied maximum"),
+    # partial credit: loss and gradient pass, scores of +-1000 fail (2 of 3 parts)
+    "overflowing_softmax": (18, "2 of 3 parts passed"),
+    # visible check (1 point) and a quarter of the hidden cell's 2 points
+    "relu_gradient_at_zero": (19.5, "Failed: relu_backward at x = 0"),
+    "forward_ignores_pooling": (18, "call pooling for both pooling layers"),
     "summed_loss": (16, "you summed the losses"),
     "counts_without_biases": (17, "you left out the biases"),
     "counts_sparse_c3": (17, "not through Table I"),

@@ -15,45 +15,56 @@ from lenet5.testing import check_array, check_int
 
 from reference import modern
 
-from .common import is_int, matches, numerical_gradient, rng
+from .common import Parts, is_int, matches, numerical_gradient, rng
 
 
 # ----------------------------------------------------------------------------- ReLU
 
 def check_relu(relu_forward, relu_backward) -> None:
-    """max(0, x) on several shapes; gradient against finite differences, 0 at x = 0."""
+    """max(0, x) on several shapes; gradient against finite differences, 0 at x = 0.
+    Three parts: the forward pass, the gradient, the gradient at x = 0."""
     gen = rng()
-    for shape in [(5,), (3, 7), (2, 3, 4, 4)]:
-        x = gen.standard_normal(shape)
-        keep = x.copy()
-        out, cache = relu_forward(x)
-        if not np.array_equal(x, keep):
-            raise AssertionError("relu_forward: you changed its argument in place; "
-                                 "return a new array")
-        if matches(out, np.where(x > 0, x, 0.01 * x)):
-            raise AssertionError("relu_forward: that is a leaky ReLU (0.01 x for negative "
-                                 "x); the ReLU gives exactly 0 there")
-        if matches(out, np.abs(x)):
-            raise AssertionError("relu_forward: you returned |x|; negative inputs must give 0")
-        check_array(f"relu_forward on shape {shape}", out, np.where(x > 0, x, 0.0))
-        dout = gen.standard_normal(shape)
-        dx = relu_backward(dout, cache)
-        if matches(dx, dout):
-            raise AssertionError("relu_backward: you passed dout through everywhere; the "
-                                 "gradient is 0 where the input was negative")
-        if matches(dx, dout * np.where(x > 0, x, 0.0)):
-            raise AssertionError("relu_backward: you multiplied dout by the ReLU's output; "
-                                 "the derivative of max(0, x) is 1 for x > 0 and 0 otherwise")
-        numeric = numerical_gradient(lambda v: np.where(v > 0, v, 0.0), x.copy(), dout)
-        check_array(f"relu_backward on shape {shape}", dx, numeric, rtol=1e-5, atol=1e-7)
+    shapes = [(5,), (3, 7), (2, 3, 4, 4)]
+    xs = [gen.standard_normal(shape) for shape in shapes]
+    douts = [gen.standard_normal(shape) for shape in shapes]
+    parts = Parts()
+    with parts("relu_forward on three shapes"):
+        for x in xs:
+            keep = x.copy()
+            out, _ = relu_forward(x)
+            if not np.array_equal(x, keep):
+                raise AssertionError("relu_forward: you changed its argument in place; "
+                                     "return a new array")
+            if matches(out, np.where(x > 0, x, 0.01 * x)):
+                raise AssertionError("relu_forward: that is a leaky ReLU (0.01 x for negative "
+                                     "x); the ReLU gives exactly 0 there")
+            if matches(out, np.abs(x)):
+                raise AssertionError("relu_forward: you returned |x|; negative inputs must "
+                                     "give 0")
+            check_array(f"relu_forward on shape {x.shape}", out, np.where(x > 0, x, 0.0))
+    with parts("relu_backward against finite differences", weight=2):
+        for x, dout in zip(xs, douts):
+            _, cache = relu_forward(x.copy())
+            dx = relu_backward(dout, cache)
+            if matches(dx, dout):
+                raise AssertionError("relu_backward: you passed dout through everywhere; the "
+                                     "gradient is 0 where the input was negative")
+            if matches(dx, dout * np.where(x > 0, x, 0.0)):
+                raise AssertionError("relu_backward: you multiplied dout by the ReLU's output; "
+                                     "the derivative of max(0, x) is 1 for x > 0 and 0 "
+                                     "otherwise")
+            numeric = numerical_gradient(lambda v: np.where(v > 0, v, 0.0), x.copy(), dout)
+            check_array(f"relu_backward on shape {x.shape}", dx, numeric, rtol=1e-5, atol=1e-7)
     # exactly zero inputs: the convention of this chapter is a zero derivative there
-    x = np.array([[-1.0, 0.0, 2.0, 0.0]])
-    out, cache = relu_forward(x)
-    dx = relu_backward(np.ones_like(x), cache)
-    check_array("relu_backward at x = [-1, 0, 2, 0] with dout = 1", dx,
-                np.array([[0.0, 0.0, 1.0, 0.0]]),
-                hint="At x = 0 the ReLU has no derivative; this book uses 0 (the gradient "
-                     "flows only where x > 0)")
+    with parts("relu_backward at x = 0"):
+        x = np.array([[-1.0, 0.0, 2.0, 0.0]])
+        out, cache = relu_forward(x)
+        dx = relu_backward(np.ones_like(x), cache)
+        check_array("relu_backward at x = [-1, 0, 2, 0] with dout = 1", dx,
+                    np.array([[0.0, 0.0, 1.0, 0.0]]),
+                    hint="At x = 0 the ReLU has no derivative; this book uses 0 (the gradient "
+                         "flows only where x > 0)")
+    parts.verdict()
 
 
 # ------------------------------------------------------------------------ max pooling
@@ -96,39 +107,53 @@ def _blocks(x):
 
 def check_maxpool(maxpool_forward, maxpool_backward) -> None:
     """2x2/stride-2 max pooling on random shapes; gradient against finite differences and
-    routed to the first maximum of a window when several inputs tie."""
+    routed to the first maximum of a window when several inputs tie.  Three parts: the
+    forward pass, the gradient without ties, the gradient with ties."""
     gen = rng()
-    for shape in [(1, 1, 4, 4), (2, 3, 6, 8), (3, 2, 10, 4)]:
-        x = gen.standard_normal(shape)
-        keep = x.copy()
-        out, cache = maxpool_forward(x)
-        if not np.array_equal(x, keep):
-            raise AssertionError("maxpool_forward: you changed its argument in place")
-        expected, arg = _maxpool_loops(x)
-        got = np.asarray(out)
-        if got.shape == (shape[0], shape[1], shape[2] - 1, shape[3] - 1):
-            raise AssertionError(f"maxpool_forward on shape {shape}: expected shape "
-                                 f"{expected.shape}, got {got.shape}; the windows do not "
-                                 "overlap: move them by 2 (stride 2), not by 1")
-        if matches(out, _blocks(x).mean(axis=(3, 5))):
-            raise AssertionError("maxpool_forward: you averaged each window (average "
-                                 "pooling); max pooling keeps the largest of the four values")
-        if matches(out, _blocks(x).sum(axis=(3, 5))):
-            raise AssertionError("maxpool_forward: you summed each window, as LeNet-5's "
-                                 "subsampling does before its coefficient; max pooling keeps "
-                                 "the largest value")
-        check_array(f"maxpool_forward on shape {shape}", out, expected)
-        dout = gen.standard_normal(expected.shape)
-        dx = maxpool_backward(dout, cache)
-        if matches(dx, np.repeat(np.repeat(dout, 2, axis=2), 2, axis=3) / 4):
-            raise AssertionError("maxpool_backward: you spread dout evenly over the window "
-                                 "(the gradient of average pooling); it all goes to the "
-                                 "input that was the maximum")
-        numeric = numerical_gradient(lambda v: _maxpool_loops(v)[0], x.copy(), dout)
-        check_array(f"maxpool_backward on shape {shape}", dx, numeric, rtol=1e-5, atol=1e-7,
-                    hint="Each dout value goes to the one input of its window that was the "
-                         "maximum; the other three get 0")
-    # ties: windows with two, three or four equal maxima (as after a ReLU, all zeros)
+    xs = [gen.standard_normal(shape) for shape in [(1, 1, 4, 4), (2, 3, 6, 8), (3, 2, 10, 4)]]
+    douts = [gen.standard_normal((n, c, h // 2, w // 2)) for n, c, h, w in (x.shape for x in xs)]
+    parts = Parts()
+    with parts("maxpool_forward on random shapes"):
+        for x in xs:
+            keep = x.copy()
+            out, _ = maxpool_forward(x)
+            if not np.array_equal(x, keep):
+                raise AssertionError("maxpool_forward: you changed its argument in place")
+            expected, _ = _maxpool_loops(x)
+            got = np.asarray(out)
+            shape = x.shape
+            if got.shape == (shape[0], shape[1], shape[2] - 1, shape[3] - 1):
+                raise AssertionError(f"maxpool_forward on shape {shape}: expected shape "
+                                     f"{expected.shape}, got {got.shape}; the windows do not "
+                                     "overlap: move them by 2 (stride 2), not by 1")
+            if matches(out, _blocks(x).mean(axis=(3, 5))):
+                raise AssertionError("maxpool_forward: you averaged each window (average "
+                                     "pooling); max pooling keeps the largest of the four "
+                                     "values")
+            if matches(out, _blocks(x).sum(axis=(3, 5))):
+                raise AssertionError("maxpool_forward: you summed each window, as LeNet-5's "
+                                     "subsampling does before its coefficient; max pooling "
+                                     "keeps the largest value")
+            check_array(f"maxpool_forward on shape {shape}", out, expected)
+    with parts("maxpool_backward against finite differences (no ties)"):
+        for x, dout in zip(xs, douts):
+            _, cache = maxpool_forward(x.copy())
+            dx = maxpool_backward(dout, cache)
+            if matches(dx, np.repeat(np.repeat(dout, 2, axis=2), 2, axis=3) / 4):
+                raise AssertionError("maxpool_backward: you spread dout evenly over the window "
+                                     "(the gradient of average pooling); it all goes to the "
+                                     "input that was the maximum")
+            numeric = numerical_gradient(lambda v: _maxpool_loops(v)[0], x.copy(), dout)
+            check_array(f"maxpool_backward on shape {x.shape}", dx, numeric, rtol=1e-5,
+                        atol=1e-7, hint="Each dout value goes to the one input of its window "
+                                        "that was the maximum; the other three get 0")
+    with parts("windows with two, three and four tied maxima"):
+        _check_ties(gen, maxpool_forward, maxpool_backward)
+    parts.verdict()
+
+
+def _check_ties(gen, maxpool_forward, maxpool_backward) -> None:
+    """Windows with two, three or four equal maxima (as after a ReLU, all zeros)."""
     x = gen.integers(-2, 2, size=(2, 3, 6, 6)).astype(float)
     x[0, 0, :2, :2] = 0.0
     x[0, 1, :2, :2] = [[1.0, 1.0], [1.0, -1.0]]
@@ -189,49 +214,62 @@ def _softmax_ce_reference(scores, labels):
 
 
 def check_softmax_cross_entropy(softmax_cross_entropy) -> None:
-    """Random batches; gradient against finite differences; huge scores stay finite."""
+    """Random batches; gradient against finite differences; huge scores stay finite.
+    Three parts: the loss, the gradient, scores of +-1000."""
     gen = rng()
+    batches = []
     for n, k in [(1, 10), (5, 10), (7, 3)]:
-        scores = gen.standard_normal((n, k)) * 3
-        labels = gen.integers(0, k, size=n)
-        keep = scores.copy()
-        loss, dscores = softmax_cross_entropy(scores, labels)
-        if not np.array_equal(scores, keep):
-            raise AssertionError("softmax_cross_entropy: you changed the scores in place")
-        ref_loss, ref_grad = _softmax_ce_reference(scores, labels)
-        if n > 1 and np.isclose(float(loss), ref_loss * n, rtol=1e-6):
-            raise AssertionError("softmax_cross_entropy: you summed the losses of the batch; "
-                                 "the loss is their mean (divide by N)")
-        check_array(f"softmax_cross_entropy loss (N={n}, K={k})", np.asarray(loss, float),
-                    ref_loss, rtol=1e-7)
-        probs = ref_grad * n
-        probs[np.arange(n), labels] += 1
-        if matches(dscores, probs / n):
-            raise AssertionError("softmax_cross_entropy: dscores is softmax / N; subtract 1 at "
-                                 "the correct class (the one-hot label) first")
-        if n > 1 and matches(dscores, ref_grad * n):
-            raise AssertionError("softmax_cross_entropy: dscores is not divided by N; the "
-                                 "loss is a mean over the batch, so is its gradient")
+        batches.append((gen.standard_normal((n, k)) * 3, gen.integers(0, k, size=n)))
+    parts = Parts()
+    with parts("the mean loss of random batches"):
+        for scores, labels in batches:
+            n, k = scores.shape
+            keep = scores.copy()
+            loss, _ = softmax_cross_entropy(scores, labels)
+            if not np.array_equal(scores, keep):
+                raise AssertionError("softmax_cross_entropy: you changed the scores in place")
+            ref_loss, _ = _softmax_ce_reference(scores, labels)
+            if n > 1 and np.isclose(float(loss), ref_loss * n, rtol=1e-6):
+                raise AssertionError("softmax_cross_entropy: you summed the losses of the "
+                                     "batch; the loss is their mean (divide by N)")
+            check_array(f"softmax_cross_entropy loss (N={n}, K={k})", np.asarray(loss, float),
+                        ref_loss, rtol=1e-7)
+    with parts("dscores against finite differences"):
+        for scores, labels in batches:
+            n, k = scores.shape
+            _, dscores = softmax_cross_entropy(scores.copy(), labels)
+            _, ref_grad = _softmax_ce_reference(scores, labels)
+            probs = ref_grad * n
+            probs[np.arange(n), labels] += 1
+            if matches(dscores, probs / n):
+                raise AssertionError("softmax_cross_entropy: dscores is softmax / N; subtract "
+                                     "1 at the correct class (the one-hot label) first")
+            if n > 1 and matches(dscores, ref_grad * n):
+                raise AssertionError("softmax_cross_entropy: dscores is not divided by N; the "
+                                     "loss is a mean over the batch, so is its gradient")
 
-        def f(s):
-            return np.array(_softmax_ce_reference(s, labels)[0])
+            def f(s, labels=labels):
+                return np.array(_softmax_ce_reference(s, labels)[0])
 
-        numeric = numerical_gradient(f, scores.copy(), np.array(1.0))
-        check_array(f"dscores (N={n}, K={k})", dscores, numeric, rtol=1e-5, atol=1e-8)
+            numeric = numerical_gradient(f, scores.copy(), np.array(1.0))
+            check_array(f"dscores (N={n}, K={k})", dscores, numeric, rtol=1e-5, atol=1e-8)
     # stability: scores far too large for a plain exp
-    scores = np.array([[1000.0, 0.0, -1000.0], [2000.0, 2001.0, 1999.0], [-800.0, -800.0, -810.0]])
-    labels = np.array([0, 0, 2])
-    with np.errstate(all="ignore"):
-        loss, dscores = softmax_cross_entropy(scores, labels)
-    if not np.isfinite(loss) or not np.all(np.isfinite(dscores)):
-        raise AssertionError("softmax_cross_entropy with scores of +-1000: the result is "
-                             "inf or nan; subtract each row's maximum before exp "
-                             "(softmax does not change when a constant is added to a row)")
-    ref_loss, ref_grad = _softmax_ce_reference(scores, labels)
-    check_array("loss with scores of +-1000", np.asarray(loss, float), ref_loss, rtol=1e-7,
-                hint="Compute log(softmax) as z - log(sum(exp(z))) with z = scores minus the "
-                     "row maximum, instead of log(exp(...) / ...)")
-    check_array("dscores with scores of +-1000", dscores, ref_grad, atol=1e-12)
+    with parts("scores of +-1000 (no overflow)"):
+        scores = np.array([[1000.0, 0.0, -1000.0], [2000.0, 2001.0, 1999.0],
+                           [-800.0, -800.0, -810.0]])
+        labels = np.array([0, 0, 2])
+        with np.errstate(all="ignore"):
+            loss, dscores = softmax_cross_entropy(scores, labels)
+        if not np.isfinite(loss) or not np.all(np.isfinite(dscores)):
+            raise AssertionError("softmax_cross_entropy with scores of +-1000: the result is "
+                                 "inf or nan; subtract each row's maximum before exp "
+                                 "(softmax does not change when a constant is added to a row)")
+        ref_loss, ref_grad = _softmax_ce_reference(scores, labels)
+        check_array("loss with scores of +-1000", np.asarray(loss, float), ref_loss, rtol=1e-7,
+                    hint="Compute log(softmax) as z - log(sum(exp(z))) with z = scores minus "
+                         "the row maximum, instead of log(exp(...) / ...)")
+        check_array("dscores with scores of +-1000", dscores, ref_grad, atol=1e-12)
+    parts.verdict()
 
 
 # ----------------------------------------------------------------------------- counts
@@ -268,7 +306,7 @@ def _count_slip(name: str, got: int, side: int):
     layers = _variant_layers(side)
     no_bias = right - 6 - 16 - 120 - 84 - 10
     if got == 45_000:
-        return (f"{name}: 45,000 is the blog post's rounding (\"approximately 45 thousand\"); "
+        return (f"{name}: 45,000 is the seed article's rounding (\"approximately 45 thousand\"); "
                 "compute the exact total")
     if got == no_bias:
         return f"{name}: you left out the biases (one per kernel and one per dense unit)"
@@ -280,7 +318,7 @@ def _count_slip(name: str, got: int, side: int):
                 "replaces LeNet-5's fixed RBF codes")
     if got == right + 12 + 32:
         return (f"{name}: you counted S2's and S4's coefficients and biases; max pooling (and "
-                "the blog post's average pooling) has no parameters")
+                "the seed article's average pooling) has no parameters")
     return None
 
 
@@ -293,7 +331,7 @@ def check_keras_counts(keras_variant_params, keras_variant_params_32) -> None:
     if (keras_variant_params, keras_variant_params_32) == (_variant_total(32),
                                                            _variant_total(28)):
         raise AssertionError("keras_variant_params and keras_variant_params_32 are swapped: "
-                             "the first is for the blog post's 28x28 input")
+                             "the first is for the seed article's 28x28 input")
     if keras_variant_params == _variant_total(32):
         raise AssertionError("keras_variant_params: that is the total for a 32x32 input; on "
                              "28x28 pool2 leaves 16 maps of 4x4, so dense1 sees 256 values")
@@ -310,7 +348,7 @@ def check_keras_counts(keras_variant_params, keras_variant_params_32) -> None:
 
 
 def check_variant_layer_params(variant_layer_params) -> None:
-    """The per-layer counts on the blog post's 28x28 input and on other sides."""
+    """The per-layer counts on the seed article's 28x28 input and on other sides."""
     results = {}
     for side in (28, 32, 16, 20, 36, 48, 64, 100):
         try:
@@ -435,9 +473,12 @@ _FORWARD_SLIPS = [
     (dict(flatten="nhwc"), "you flattened the maps in the wrong order (position by position, "
                            "the maps' values interleaved); flatten with a.reshape(N, -1): map "
                            "by map, then row by row, the order of dense1_w's rows"),
-    (dict(pool="mean"), "you averaged each 2x2 window (the blog post's average pooling); the "
-                        "variant uses max pooling"),
-    (dict(act="tanh"), "you used LeNet-5's scaled tanh; the variant's units are ReLUs"),
+    (dict(pool="mean"), "you averaged each 2x2 window (the seed article's average pooling); "
+                        "with its default pooling=maxpool_forward the variant uses max "
+                        "pooling: call pooling for both pooling layers"),
+    (dict(act="tanh"), "you used LeNet-5's scaled tanh; with its default "
+                       "activation=relu_forward the variant's units are ReLUs: call "
+                       "activation after conv1, conv2, dense1 and dense2"),
     (dict(relu_dense=False), "dense1 and dense2 have no ReLU; each of them is followed by one"),
     (dict(relu_conv=False), "conv1 and conv2 have no ReLU; each is followed by one, before "
                             "its max pooling"),
