@@ -118,9 +118,10 @@ def show_input_and_maps(x, maps, *, limit, map_titles=None, input_title="input",
             spine.set_color("0.75")
             spine.set_linewidth(0.6)
     first = axes.flat[0]
-    first.imshow(x, cmap="gray_r", vmin=input_range[0], vmax=input_range[1],
-                 extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+    pixels = first.imshow(x, cmap="gray_r", vmin=input_range[0], vmax=input_range[1],
+                          extent=(-0.5, width - 0.5, height - 0.5, -0.5))
     first.set_title(input_title, fontsize=9)
+    fig.colorbar(pixels, ax=first, location="left", shrink=0.85).ax.tick_params(labelsize=7)
     for ax, m, title in zip(list(axes.flat)[1:], maps, map_titles or [None] * len(maps)):
         top, left = (height - m.shape[0]) / 2, (width - m.shape[1]) / 2
         shown = ax.imshow(m, cmap="RdBu_r", vmin=-limit, vmax=limit,

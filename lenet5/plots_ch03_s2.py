@@ -63,25 +63,33 @@ def show_unit_modes(counts, curves, labels, title=None):
     return fig
 
 
-def show_map_rows(rows, row_labels, col_titles=None, size=1.35, suptitle=None):
-    """A grid of maps: one row per entry of ``rows`` (each ``(K, h, w)``), shared grey scale
-    per row, centred on 0."""
+def show_map_rows(rows, row_labels, col_titles=None, *, limit=1.7159, size=1.3,
+                  suptitle=None, colorbar_label="unit output"):
+    """A grid of signed maps, one row per entry of ``rows`` (each ``(K, h, w)``), in the
+    book's colours (red positive, blue negative, white 0) on ONE scale of half-width
+    ``limit`` for every panel, with a colour bar. Every panel spans the same field, so a map
+    of half the side is drawn with pixels twice as large: sizes are to scale."""
     nrows, ncols = len(rows), max(len(r) for r in rows)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 1.0, size * nrows + 0.4),
-                             squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 1.1, size * nrows + 0.6),
+                             squeeze=False, layout="constrained")
+    side = max(np.shape(m)[-1] for r in rows for m in r)
+    shown = None
     for i, (maps, label) in enumerate(zip(rows, row_labels)):
-        limit = np.abs(maps).max()
         for j, ax in enumerate(axes[i]):
             ax.set_xticks([])
             ax.set_yticks([])
             if j >= len(maps):
                 ax.set_axis_off()
                 continue
-            ax.imshow(maps[j], cmap="gray_r", vmin=-limit, vmax=limit)
+            shown = ax.imshow(maps[j], cmap="RdBu_r", vmin=-limit, vmax=limit,
+                              extent=(0, side, side, 0))
             if i == 0 and col_titles is not None:
-                ax.set_title(col_titles[j], fontsize=9)
-        axes[i][0].set_ylabel(label, fontsize=9)
+                ax.set_title(col_titles[j], fontsize=10)
+        axes[i][0].set_ylabel(label, fontsize=10)
+    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.85)
+    bar.ax.tick_params(labelsize=9)
+    if colorbar_label:
+        bar.set_label(colorbar_label, fontsize=10)
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout()
     return fig

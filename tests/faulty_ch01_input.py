@@ -1,7 +1,10 @@
 """Deliberately wrong chapter-1 submissions and what the grader must make of them.
 
 Chapter 1 has 10 points: decode_idx 3 (visible 1, hidden 1, malformed data 1), read_idx 2
-(visible 1, hidden 1), to_lenet_input 5 (visible 2, hidden 3).
+(visible 1, hidden 1), to_lenet_input 5 (visible 2, hidden 3). The hidden checks give
+partial credit per part: decode_idx one-byte values 1/4, multi-byte values 2/4, dtypes 1/4;
+malformed data 1/4 per kind of damage; read_idx 1/2 per file; to_lenet_input 1 point each for
+the layout, the padding and the digit.
 """
 
 ZERO_PADDING = '''
@@ -68,6 +71,11 @@ def to_lenet_input(images):
     return out
 '''
 
+BACKGROUND_ONLY = '''
+def to_lenet_input(images):
+    return np.full((len(images), 1, 32, 32), -0.1)
+'''
+
 # student -> (chapter, {grade_id: replacement source})
 FAULTY = {
     "pads_with_zero": ("ch01_input", {"to_lenet_input": ZERO_PADDING}),
@@ -75,6 +83,8 @@ FAULTY = {
     "little_endian": ("ch01_input", {"decode_idx": DECODE_LITTLE_ENDIAN}),
     "big_endian_result": ("ch01_input", {"decode_idx": DECODE_BIG_ENDIAN_RESULT}),
     "accepts_extra_bytes": ("ch01_input", {"decode_idx": DECODE_ACCEPTS_EXTRA_BYTES}),
+    "accepts_extra_bytes_parts": ("ch01_input", {"decode_idx": DECODE_ACCEPTS_EXTRA_BYTES}),
+    "background_only": ("ch01_input", {"to_lenet_input": BACKGROUND_ONLY}),
     "forgets_gzip": ("ch01_input", {"read_idx": READ_WITHOUT_GZIP}),
     "ink_175": ("ch01_input", {"to_lenet_input": INK_175}),
     "loops_forever": ("ch01_input", {"read_idx": "while True:\n    pass"}),
@@ -85,13 +95,16 @@ FAULTY = {
 # student -> (score out of 10, a phrase the feedback must contain); the other students are
 # tested in tests/test_grading.py
 EXPECTED = {
-    "pads_with_zero": (5, "they must be -0.1, not 0"),
-    "no_channel_axis": (5, "expected shape (2, 1, 32, 32), got (2, 32, 32)"),
-    "little_endian": (8, "byte-swapped"),
-    "big_endian_result": (8, "native byte order"),
-    "accepts_extra_bytes": (8, "one element too many"),
+    "pads_with_zero": (7, "they must be -0.1, not 0"),
+    "no_channel_axis": (7, "expected shape (2, 1, 32, 32), got (2, 32, 32)"),
+    "little_endian": (8.5, "byte-swapped"),
+    "big_endian_result": (8.75, "native byte order"),
+    "accepts_extra_bytes": (8.75, "one element too many"),
+    # review E: missing only the "too many bytes" case costs that part, not the whole cell
+    "accepts_extra_bytes_parts": (8.75, "3 of 4 parts passed"),
+    "background_only": (5, "the output holds no digit"),
     "forgets_gzip": (8, "bad magic number"),
-    "ink_175": (5, "ink maps to 1.75"),
+    "ink_175": (7, "ink maps to 1.75"),
     "loops_forever": (8, "ran past its time limit of 20 s"),
     "raises": (5, "I give up"),
 }

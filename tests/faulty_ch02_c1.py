@@ -2,7 +2,11 @@
 
 Chapter 2 has 22 points: conv_output_size 2 (visible 1, hidden 1); counts 4 (visible 1,
 c1_params/c1_connections hidden 1, conv_layer_counts hidden 2); squash 3 (1, 2);
-conv_forward_naive 4 (2, 2); conv_forward 4 (1, 3); conv_backward 5 (2, 3).
+conv_forward_naive 4 (2, 2); conv_forward 4 (1, 3); conv_backward 5 (2, 3). Hidden checks with
+parts: conv_output_size (valid 1/4, padding and strides 2/4, misfits 1/4), the C1 counts and
+conv_layer_counts (parameters, connections: 1/2 each), squash (forward, backward), conv_backward
+(db, dw, dx: 1/3 each). A backward pass is also judged against the gradient of the student's
+own forward pass when that is wrong, so a forward slip is paid for once.
 """
 
 _CONV = '''
@@ -74,17 +78,29 @@ FAULTY = {
         "c1_counts": "c1_params = 6 * (5 * 5 + 1) * 1.0\nc1_connections = 122304.0"}),
     "naive_wrong_fast_right": ("ch02_c1", {"conv_forward_naive": NAIVE_WRONG}),
     "backward_no_flip": ("ch02_c1", {"conv_backward": BACKWARD_NO_FLIP}),
+    "flipped_kernel_backward": ("ch02_c1", {"conv_forward": _CONV.format(
+        prelude="w = w[:, :, ::-1, ::-1]")}),
+    "same_padding_backward": ("ch02_c1", {"conv_forward": _CONV.format(
+        prelude="x = np.pad(x, ((0, 0), (0, 0), (w.shape[2] // 2,) * 2, (w.shape[3] // 2,) * 2))")}),
+    "sigmoid_squash_own_gradient": ("ch02_c1", {"squash": SQUASH_SIGMOID}),
 }
 
 # student -> (score out of 22, a phrase the feedback must contain)
 EXPECTED = {
-    "flipped_kernel": (13, "convolution with the kernel flipped"),
-    "same_padding": (13, "you padded the input"),
-    "sigmoid_squash": (19, "logistic sigmoid"),
+    # conv_forward's 4 points, and conv_backward's visible 2 (its check runs on the cache of
+    # the student's conv_forward and says to fix that first); the hidden backward check
+    # judges dx against the gradient of the student's own (flipped) forward pass
+    "flipped_kernel": (16, "convolution with the kernel flipped"),
+    "flipped_kernel_backward": (16, "so fix conv_forward first"),
+    "same_padding": (15, "you padded the input"),
+    "same_padding_backward": (15, "your conv_forward is wrong too (see its check)"),
+    "sigmoid_squash": (20, "logistic sigmoid"),
+    # the exact gradient of the sigmoid: squash_backward keeps its part
+    "sigmoid_squash_own_gradient": (20, "Passed: squash_backward."),
     "counts_without_bias": (19, "one trainable bias"),
-    "counts_input_side": (19, "not in_side ** 2"),
+    "counts_input_side": (20.5, "not in_side ** 2"),
     "counts_typed_in": (19, "conv_layer_counts(16, 14, 5, 6)[0] (parameters): expected 2,416"),
     "counts_as_floats": (20, "expected an integer, got float"),
     "naive_wrong_fast_right": (18, "values are wrong"),
-    "backward_no_flip": (17, "rotated by 180 degrees"),
+    "backward_no_flip": (19, "rotated by 180 degrees"),
 }

@@ -1,11 +1,17 @@
 """Deliberately wrong submissions of chapter 3 (S2), with the grade and diagnosis they earn.
 
 Chapter 3 has 13 points: s2_counts_visible 1 + s2_counts_hidden 2, subsample_forward 2 + 3,
-subsample_backward 1 + 4. Each wrong forward pass keeps a correct cache, so the backward
-exercise still earns its 5, except s2_coeff_last_axis, whose forward pass fails on the
-backward checks' shapes too. A forward pass that averages, with the backward pass of that
-average (s2_average_both), loses the forward points and the visible backward point only:
-the hidden backward check accepts the exact gradient of the averaging forward pass.
+subsample_backward 1 + 4. The hidden checks give partial credit per part: the counts 1/4 each
+(s2_params, s2_connections, the function's parameters, its connections); subsample_forward
+1/2 each (the block sums with coefficient 1 and bias 0; the coefficient and bias applied to
+the student's own block sums); subsample_backward dx 2/4, dcoeff 1/4, dbias 1/4.
+
+One slip costs its points once. Each wrong forward pass keeps a correct cache, so the hidden
+backward check still earns its 4; s2_coeff_last_axis, whose forward pass fails on some
+shapes, is judged on the shapes where it works. A forward pass that averages, with the
+backward pass of that average (s2_average_both), loses forward points and the visible
+backward point only: the hidden backward check accepts the exact gradient of the student's
+own forward pass.
 """
 
 _FORWARD = '''
@@ -106,16 +112,16 @@ FAULTY = {
 
 EXPECTED = {
     "s2_average_no_coeff": (8, "you average the four inputs without the trainable coefficient"),
-    "s2_max_pool": (8, "(max pooling)"),
+    "s2_max_pool": (9.5, "(max pooling)"),
     "s2_squashes": (8, "the squash is a separate step"),
-    "s2_coeff_last_axis": (4, "applied along the last (width) axis"),
-    "s2_average_times_coeff": (8, "the four inputs are added (p. 7), not averaged"),
-    "s2_average_both": (7, "the four inputs are added (p. 7), not averaged"),
+    "s2_coeff_last_axis": (8, "applied along the last (width) axis"),
+    "s2_average_times_coeff": (9.5, "the four inputs are added (p. 7), not averaged"),
+    "s2_average_both": (8.5, "the four inputs are added (p. 7), not averaged"),
     "s2_stride_one": (8, "they move by 2 (stride 2), not by 1"),
-    "s2_backward_no_coeff": (8, "but not multiplied by the map"),
-    "s2_backward_per_image": (8, "so sum over the batch too"),
-    "s2_counts_no_bias": (11, "4 inputs plus its bias"),
-    "s2_counts_params_per_unit": (11, "count them once per map, not once per unit"),
-    "s2_counts_ignore_window": (11, "ignores the argument window"),
-    "s2_counts_typed": (11, "subsample_counts(3, 8, window=2): expected (6, 240)"),
+    "s2_backward_no_coeff": (10, "but not multiplied by the map"),
+    "s2_backward_per_image": (10, "so sum over the batch too"),
+    "s2_counts_no_bias": (12, "4 inputs plus its bias"),
+    "s2_counts_params_per_unit": (12, "count them once per map, not once per unit"),
+    "s2_counts_ignore_window": (12.5, "ignores the argument window"),
+    "s2_counts_typed": (12.5, "subsample_counts(3, 8, window=2): expected (6, 240)"),
 }

@@ -6,7 +6,8 @@ import numpy as np
 
 from lenet5.testing import check_array, check_int, check_raises
 
-from .common import matches, numerical_gradient, rng
+from .common import (OWN_FORWARD, Parts, agrees_with_gradient, matches, numerical_gradient,
+                     pair, rng)
 
 A, S = 1.7159, 2.0 / 3.0
 # A count must be one of these exact types (a subclass could redefine == or int()).
@@ -14,22 +15,32 @@ _INTEGER_TYPES = frozenset({int} | {np.dtype(c).type for c in "bBhHiIlLqQ"})
 
 
 def check_conv_output_size(conv_output_size) -> None:
-    """conv_output_size(n, f, padding, stride) on many sizes, uneven strides, misfits."""
-    for n, f, p, s in [(32, 5, 0, 1), (14, 5, 0, 1), (5, 5, 0, 1), (28, 5, 2, 1),
-                       (28, 2, 0, 2), (10, 2, 0, 2), (7, 3, 1, 2), (9, 2, 0, 2), (64, 5, 0, 1),
-                       (13, 4, 3, 3), (1, 1, 0, 1)]:
-        expected = (n + 2 * p - f) // s + 1
-        hint = None
-        if p == 0 and s == 1:
-            hint = "A valid convolution (no padding, stride 1) gives n - f + 1"
-        elif s > 1:
-            hint = "Divide (n + 2 * padding - f) by the stride, round down, then add 1"
-        check_int(f"conv_output_size({n}, {f}, padding={p}, stride={s})",
-                  conv_output_size(n, f, padding=p, stride=s), expected, hint=hint)
-    check_raises("conv_output_size(4, 5) (kernel larger than input)", ValueError,
-                 conv_output_size, 4, 5)
-    check_raises("conv_output_size(3, 8, padding=2)", ValueError, conv_output_size, 3, 8,
-                 padding=2)
+    """conv_output_size(n, f, padding, stride), in three parts: valid convolutions, padding
+    and strides (some that do not divide evenly), and kernels that do not fit."""
+    parts = Parts()
+    with parts("valid convolutions (no padding, stride 1)"):
+        for n, f in [(32, 5), (14, 5), (5, 5), (64, 5), (1, 1)]:
+            check_int(f"conv_output_size({n}, {f}, padding=0, stride=1)",
+                      conv_output_size(n, f, padding=0, stride=1), n - f + 1,
+                      hint="A valid convolution (no padding, stride 1) gives n - f + 1")
+    with parts("padding and strides", weight=2):
+        for n, f, p, s in [(28, 5, 2, 1), (28, 2, 0, 2), (10, 2, 0, 2), (7, 3, 1, 2),
+                           (9, 2, 0, 2), (13, 4, 3, 3)]:
+            hint = "Divide (n + 2 * padding - f) by the stride, round down, then add 1" \
+                if s > 1 else "Padding adds 2 * padding to the input's side: n + 2P - f + 1"
+            check_int(f"conv_output_size({n}, {f}, padding={p}, stride={s})",
+                      conv_output_size(n, f, padding=p, stride=s), (n + 2 * p - f) // s + 1,
+                      hint=hint)
+    with parts("kernels that do not fit raise ValueError"):
+        check_raises("conv_output_size(4, 5) (kernel larger than input)", ValueError,
+                     conv_output_size, 4, 5)
+        check_raises("conv_output_size(3, 8, padding=2)", ValueError, conv_output_size, 3, 8,
+                     padding=2)
+        # ... and only those: a kernel as large as the (padded) input fits.
+        for n, f, p in [(5, 5, 0), (3, 7, 2)]:
+            check_int(f"conv_output_size({n}, {f}, padding={p}) (the kernel just fits)",
+                      conv_output_size(n, f, padding=p), n + 2 * p - f + 1)
+    parts.verdict()
 
 
 def _integer(name: str, value) -> int:
@@ -83,49 +94,80 @@ def _check_count(name: str, value, expected: int, slips: dict) -> None:
 
 
 def check_c1_counts(c1_params, c1_connections) -> None:
-    """The module-level counts of C1 (paper, p. 7)."""
+    """The module-level counts of C1 (paper, p. 7), one part each."""
     params, connections, param_slips, connection_slips = _count_hints(6, 32, 5, 1)
-    _check_count("c1_params", c1_params, params, param_slips)
-    _check_count("c1_connections", c1_connections, connections, connection_slips)
+    parts = Parts()
+    with parts("c1_params"):
+        _check_count("c1_params", c1_params, params, param_slips)
+    with parts("c1_connections"):
+        _check_count("c1_connections", c1_connections, connections, connection_slips)
+    parts.verdict()
 
 
 def check_conv_layer_counts(conv_layer_counts) -> None:
-    """conv_layer_counts(maps, in_side, kernel, in_maps) on the sizes of other layers."""
+    """conv_layer_counts(maps, in_side, kernel, in_maps) on the sizes of other layers, in two
+    parts: the parameters and the connections."""
     cases = [(6, 32, 5, 1), (16, 14, 5, 6), (120, 5, 5, 16), (3, 9, 4, 2), (1, 7, 7, 3),
              (4, 10, 3, 1), (10, 64, 5, 1)]
+    results = []
     for maps, in_side, kernel, in_maps in cases:
         call = f"conv_layer_counts({maps}, {in_side}, {kernel}, {in_maps})"
         result = conv_layer_counts(maps, in_side, kernel, in_maps)
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise AssertionError(f"{call}: expected a pair (params, connections), got "
                                  f"{type(result).__name__}")
-        params, connections, param_slips, connection_slips = _count_hints(
-            maps, in_side, kernel, in_maps)
-        _check_count(f"{call}[0] (parameters)", result[0], params, param_slips)
-        _check_count(f"{call}[1] (connections)", result[1], connections, connection_slips)
+        results.append((call, result, _count_hints(maps, in_side, kernel, in_maps)))
+    parts = Parts()
+    with parts("the parameters"):
+        for call, result, (params, _, param_slips, _) in results:
+            _check_count(f"{call}[0] (parameters)", result[0], params, param_slips)
+    with parts("the connections"):
+        for call, result, (_, connections, _, connection_slips) in results:
+            _check_count(f"{call}[1] (connections)", result[1], connections,
+                         connection_slips)
+    parts.verdict()
 
 
 def check_squash(squash_forward, squash_backward) -> None:
-    """f(a) = 1.7159 tanh(2a/3) on several shapes; its gradient against finite differences."""
+    """f(a) = 1.7159 tanh(2a/3) on several shapes, and its gradient against finite
+    differences; two parts. When squash_forward is wrong, squash_backward is judged against
+    the gradient of the student's own squash_forward."""
     gen = rng()
+    cases = []
     for shape in [(7,), (3, 4), (2, 3, 5, 5)]:
-        a = gen.standard_normal(shape) * 2
-        out, cache = squash_forward(a)
-        expected = A * np.tanh(S * a)
-        if matches(out, np.tanh(a)):
-            raise AssertionError("squash_forward: you computed tanh(a); LeNet-5 scales it: "
-                                 "1.7159 * tanh(2a / 3)")
-        if matches(out, 1 / (1 + np.exp(-a))):
-            raise AssertionError("squash_forward: that is the logistic sigmoid; LeNet-5 uses "
-                                 "1.7159 * tanh(2a / 3)")
-        check_array(f"squash_forward on shape {shape}", out, expected)
-        dout = gen.standard_normal(shape)
-        da = squash_backward(dout, cache)
-        numeric = numerical_gradient(lambda v: A * np.tanh(S * v), a.copy(), dout)
-        if matches(da, A * S * (1 - np.tanh(S * a) ** 2)):
-            raise AssertionError("squash_backward: you returned f'(a) alone; multiply it by "
-                                 "dout (the chain rule)")
-        check_array(f"squash_backward on shape {shape}", da, numeric, rtol=1e-5, atol=1e-7)
+        cases.append((shape, gen.standard_normal(shape) * 2, gen.standard_normal(shape)))
+    parts = Parts()
+    with parts("squash_forward"):
+        for shape, a, _ in cases:
+            out, _ = pair(squash_forward(a.copy()), "squash_forward(a)")
+            expected = A * np.tanh(S * a)
+            if matches(out, np.tanh(a)):
+                raise AssertionError("squash_forward: you computed tanh(a); LeNet-5 scales "
+                                     "it: 1.7159 * tanh(2a / 3)")
+            if matches(out, 1 / (1 + np.exp(-a))):
+                raise AssertionError("squash_forward: that is the logistic sigmoid; LeNet-5 "
+                                     "uses 1.7159 * tanh(2a / 3)")
+            check_array(f"squash_forward on shape {shape}", out, expected)
+    with parts("squash_backward"):
+        for shape, a, dout in cases:
+            out, cache = pair(squash_forward(a.copy()), "squash_forward(a)")
+            da = squash_backward(dout.copy(), cache)
+            numeric = numerical_gradient(lambda v: A * np.tanh(S * v), a.copy(), dout)
+            if matches(da, numeric, tol=1e-5):
+                continue
+            if matches(da, A * S * (1 - np.tanh(S * a) ** 2)):
+                raise AssertionError("squash_backward: you returned f'(a) alone; multiply it "
+                                     "by dout (the chain rule)")
+            forward_wrong = not matches(out, A * np.tanh(S * a))
+            if forward_wrong and agrees_with_gradient(squash_forward, [a], 0, da, dout):
+                continue
+            try:
+                check_array(f"squash_backward on shape {shape}", da, numeric, rtol=1e-5,
+                            atol=1e-7)
+            except AssertionError as error:
+                raise AssertionError(str(error) + (OWN_FORWARD.format(
+                    forward="squash_forward") if forward_wrong else "")) from None
+    parts.verdict()
 
 
 def _correlate(x, w, b):
@@ -186,28 +228,68 @@ def check_conv_forward(conv_forward, name: str = "conv_forward", small: bool = F
 
 
 def check_conv_backward(conv_forward, conv_backward) -> None:
-    """dx, dw, db of conv_backward against finite differences of an independent forward."""
+    """db, dw, dx of conv_backward against finite differences of an independent forward pass,
+    one part each. The cache comes from the student's conv_forward: when that is wrong, each
+    gradient is also judged against the gradient of the student's own conv_forward, so that
+    the forward slip is not paid for twice."""
+    cases = []
     for x, w, b in _conv_cases(small=True):
-        out, cache = conv_forward(x, w, b)
-        dout = rng().standard_normal(np.shape(out))
-        result = conv_backward(dout, cache)
+        out, cache = pair(conv_forward(x.copy(), w.copy(), b.copy()), "conv_forward(x, w, b)")
+        reference = _correlate(x, w, b)
+        same_shape = type(out) is np.ndarray and out.shape == reference.shape
+        dout = rng().standard_normal(out.shape if type(out) is np.ndarray and out.ndim == 4
+                                     else reference.shape)
+        what = f"conv_backward with x {x.shape}, w {w.shape}"
+        result = conv_backward(dout.copy(), cache)
         if not (isinstance(result, tuple) and len(result) == 3):
             raise AssertionError("conv_backward must return three arrays (dx, dw, db)")
-        dx, dw, db = result
-        what = f"conv_backward with x {x.shape}, w {w.shape}"
-        check_array(f"{what}: db", db, dout.sum(axis=(0, 2, 3)),
-                    hint="db[f] is the sum of dout over images and positions of map f")
-        check_array(f"{what}: dw", dw,
-                    numerical_gradient(lambda v: _correlate(x, v, b), w.copy(), dout),
-                    rtol=1e-5, atol=1e-6,
-                    hint="dw[f, c, p, q] = sum over n, i, j of dout[n, f, i, j] * "
-                         "x[n, c, i + p, j + q]")
-        numeric_dx = numerical_gradient(lambda v: _correlate(v, w, b), x.copy(), dout)
-        if type(dx) is np.ndarray and dx.shape == x.shape and \
-                matches(dx, numerical_gradient(lambda v: _correlate(v, w[:, :, ::-1, ::-1], b),
-                                               x.copy(), dout), tol=1e-5) and \
-                not matches(dx, numeric_dx, tol=1e-5):
+        expected = None
+        if same_shape:
+            expected = {"db": dout.sum(axis=(0, 2, 3)),
+                        "dw": numerical_gradient(lambda v: _correlate(x, v, b), w.copy(), dout),
+                        "dx": numerical_gradient(lambda v: _correlate(v, w, b), x.copy(), dout)}
+        forward_wrong = not (same_shape and matches(out, reference))
+        cases.append((what, x, w, b, out, dout, dict(zip(("dx", "dw", "db"), result)),
+                      expected, forward_wrong))
+
+    hints = {"db": "db[f] is the sum of dout over images and positions of map f",
+             "dw": "dw[f, c, p, q] = sum over n, i, j of dout[n, f, i, j] * "
+                   "x[n, c, i + p, j + q]",
+             "dx": None}
+    tolerances = {"db": (1e-6, 1e-8), "dw": (1e-5, 1e-6), "dx": (1e-5, 1e-6)}
+
+    def judge(name, what, x, w, b, out, dout, got, expected, forward_wrong):
+        rtol, atol = tolerances[name]
+        if expected is not None and matches(got[name], expected[name], tol=atol) and \
+                np.allclose(got[name], expected[name], rtol=rtol, atol=atol):
+            return
+        index = {"dx": 0, "dw": 1, "db": 2}[name]
+        if forward_wrong and agrees_with_gradient(conv_forward, [x, w, b], index, got[name],
+                                                  dout):
+            return
+        suffix = OWN_FORWARD.format(forward="conv_forward") if forward_wrong else ""
+        if expected is None:
+            raise AssertionError(f"{what}: {name} cannot be compared with the right gradient: "
+                                 f"your conv_forward gives an output of shape "
+                                 f"{np.shape(out)}, expected "
+                                 f"{_correlate(x, w, b).shape}" + suffix)
+        if name == "dx" and not forward_wrong and type(got["dx"]) is np.ndarray and \
+                got["dx"].shape == x.shape and \
+                matches(got["dx"], numerical_gradient(
+                    lambda v: _correlate(v, w[:, :, ::-1, ::-1], b), x.copy(), dout),
+                    tol=1e-5):
             raise AssertionError(f"{what}: dx uses the kernel the wrong way round: for the "
                                  f"input gradient, correlate the zero-padded dout with the "
                                  f"*flipped* kernel (or scatter each window back)")
-        check_array(f"{what}: dx", dx, numeric_dx, rtol=1e-5, atol=1e-6)
+        try:
+            check_array(f"{what}: {name}", got[name], expected[name], rtol=rtol, atol=atol,
+                        hint=hints[name])
+        except AssertionError as error:
+            raise AssertionError(str(error) + suffix) from None
+
+    parts = Parts()
+    for name in ("db", "dw", "dx"):
+        with parts(name):
+            for case in cases:
+                judge(name, *case)
+    parts.verdict()

@@ -7,7 +7,8 @@ import numpy as np
 
 from lenet5.testing import check_array, check_int
 
-from .common import count_pair, is_int, matches, numerical_gradient, rng, unpack_gradients
+from .common import (OWN_FORWARD, Parts, agrees_with_gradient, count_pair, is_int, matches,
+                     numerical_gradient, pair, rng, unpack_gradients)
 
 # ------------------------------------------------------------------ counts
 
@@ -75,30 +76,43 @@ def _diagnose_counts(got, maps, in_side, window) -> str:
 
 def check_s2_counts(s2_params, s2_connections, subsample_counts) -> None:
     """s2_params, s2_connections (12 and 5,880) and subsample_counts(maps, in_side, window)
-    on other sizes, so that the numbers come from the arithmetic."""
+    on other sizes, so that the numbers come from the arithmetic; four parts: the two values,
+    and the function's parameters and connections."""
+    parts = Parts()
     for name, value, expected, slips in (
             ("s2_params", s2_params, 12, _S2_PARAMS_SLIPS),
             ("s2_connections", s2_connections, 5_880, _S2_CONNECTIONS_SLIPS)):
-        hint = slips.get(int(value)) if is_int(value) else None
-        check_int(name, value, expected, hint=hint)
-    for maps, in_side, window in _COUNT_CASES:
-        call = f"subsample_counts({maps}, {in_side}, window={window})"
-        got = count_pair(subsample_counts(maps, in_side, window), call)
-        expected = reference_counts(maps, in_side, window)
-        if tuple(int(v) for v in got) != expected:
-            raise AssertionError(f"{call}: expected {expected}, got "
-                                 f"({int(got[0])}, {int(got[1])}): "
-                                 + _diagnose_counts(got, maps, in_side, window))
-    # The default window is 2, as in S2.
-    try:
-        got = subsample_counts(3, 8)
-    except TypeError as err:
-        raise AssertionError(f"subsample_counts(3, 8) raised TypeError ({err}): keep the "
-                             f"signature subsample_counts(maps, in_side, window=2)") from None
-    if not (isinstance(got, tuple) and len(got) == 2) or \
-            tuple(int(v) for v in got) != reference_counts(3, 8):
-        raise AssertionError("subsample_counts(3, 8): the default window must be 2 (S2's "
-                             "2x2 blocks)")
+        with parts(name):
+            hint = slips.get(int(value)) if is_int(value) else None
+            check_int(name, value, expected, hint=hint)
+    results = []
+    for maps, in_side, window in _COUNT_CASES + [(3, 8, None)]:
+        if window is None:  # the default window is 2, as in S2
+            call = "subsample_counts(3, 8)"
+            try:
+                got = subsample_counts(3, 8)
+            except TypeError as err:
+                raise AssertionError(f"subsample_counts(3, 8) raised TypeError ({err}): keep "
+                                     f"the signature subsample_counts(maps, in_side, "
+                                     f"window=2)") from None
+            window = 2
+        else:
+            call = f"subsample_counts({maps}, {in_side}, window={window})"
+            got = subsample_counts(maps, in_side, window)
+        results.append((call, count_pair(got, call), maps, in_side, window))
+    for k, name in enumerate(("parameters", "connections")):
+        with parts(f"subsample_counts on other layers: the {name}"):
+            for call, got, maps, in_side, window in results:
+                expected = reference_counts(maps, in_side, window)
+                if got[k] != expected[k]:
+                    # the diagnosis of this count alone (the other one taken as right)
+                    alone = (got[0], expected[1]) if k == 0 else (expected[0], got[1])
+                    default = " (the default window must be 2, S2's 2x2 blocks)" \
+                        if call == "subsample_counts(3, 8)" else ""
+                    raise AssertionError(f"{call}: expected {expected}, got "
+                                         f"({got[0]}, {got[1]}){default}: "
+                                         + _diagnose_counts(alone, maps, in_side, window))
+    parts.verdict()
 
 
 # ------------------------------------------------------------------ layer
@@ -181,95 +195,169 @@ def _diagnose_forward(what, got, x, coeff, bias):
                                  f"S2's windows are non-overlapping, stride 2")
 
 
+def _forward_output(subsample_forward, what, x, coeff, bias):
+    """``out`` of the student's subsample_forward; fails if it is not a pair or if it changed
+    one of its arguments."""
+    copies = x.copy(), coeff.copy(), bias.copy()
+    out = pair(subsample_forward(x, coeff, bias), what)[0]
+    for name, now, before in zip(("x", "coeff", "bias"), (x, coeff, bias), copies):
+        if not np.array_equal(now, before):
+            raise AssertionError(f"{what}: your function changed its argument {name}")
+    return out
+
+
 def check_subsample_forward(subsample_forward) -> None:
-    """subsample_forward(x, coeff, bias) -> (out, cache): values, shapes, no side effects."""
+    """subsample_forward(x, coeff, bias) -> (out, cache), in two parts a student can get
+    right apart: the block sums (coefficient 1, bias 0), and the coefficient and bias of each
+    map applied to the student's own block sums (random coefficients and biases)."""
     gen = rng()
-    for shape in SHAPES:
-        x, coeff, bias = _case(gen, shape)
-        copies = x.copy(), coeff.copy(), bias.copy()
-        what = f"subsample_forward on x of shape {shape}"
-        result = subsample_forward(x, coeff, bias)
-        if not (isinstance(result, tuple) and len(result) == 2):
-            raise AssertionError(f"{what}: expected a pair (out, cache), got "
-                                 f"{type(result).__name__}")
-        out = result[0]
-        for name, now, before in zip(("x", "coeff", "bias"), (x, coeff, bias), copies):
-            if not np.array_equal(now, before):
-                raise AssertionError(f"{what}: your function changed its argument {name}")
-        _diagnose_forward(what, out, x, coeff, bias)
-        check_array(what, out, reference_forward(x, coeff, bias))
-    # The coefficient really is per map: a map with coefficient 0 outputs only its bias.
-    x, coeff, bias = _case(gen, (2, 4, 6, 6))
-    coeff[2] = 0.0
-    out = subsample_forward(x, coeff, bias)[0]
-    check_array("subsample_forward with coeff[2] = 0 (map 2 must equal its bias everywhere)",
-                out[:, 2], np.full((2, 3, 3), bias[2]))
+    cases = [(shape, *_case(gen, shape)) for shape in SHAPES]
+    own_sums = {}  # what the student's function computes with coefficient 1 and bias 0
+    for shape, x, coeff, _ in cases:
+        what = f"subsample_forward on x of shape {shape} with coefficients 1 and biases 0"
+        try:
+            own_sums[shape] = _forward_output(subsample_forward, what, x,
+                                              np.ones_like(coeff), np.zeros_like(coeff))
+        except Exception as error:  # noqa: BLE001 - the first part reports it
+            if not (isinstance(error, AssertionError) or getattr(error, "raised_by", None)):
+                raise
+            own_sums[shape] = error
+    parts = Parts()
+    with parts("the sum of each non-overlapping 2x2 block (coefficient 1, bias 0)"):
+        for shape, x, coeff, _ in cases:
+            ones, zeros = np.ones_like(coeff), np.zeros_like(coeff)
+            what = f"subsample_forward on x of shape {shape} with coefficients 1 and biases 0"
+            out = own_sums[shape]
+            if isinstance(out, Exception):
+                raise out
+            if matches(out, _blocks(x).mean(-1)):
+                raise AssertionError(f"{what}: each unit is the average of its block: the "
+                                     f"four inputs are added (p. 7), not averaged (an average "
+                                     f"times the coefficient is the sum times coeff/4)")
+            _diagnose_forward(what, out, x, ones, zeros)
+            check_array(what, out, reference_forward(x, ones, zeros))
+    with parts("the coefficient and the bias of each map"):
+        for shape, x, coeff, bias in cases:
+            what = f"subsample_forward on x of shape {shape}"
+            out = _forward_output(subsample_forward, what, x, coeff, bias)
+            sums = own_sums.get(shape)
+            if type(sums) is np.ndarray and sums.shape == out.shape and np.any(sums != 0) and \
+                    matches(out, coeff[None, :, None, None] * sums + bias[None, :, None, None]):
+                continue  # right for the block aggregate the student computes
+            _diagnose_forward(what, out, x, coeff, bias)
+            check_array(what, out, reference_forward(x, coeff, bias))
+        # The coefficient really is per map: a map with coefficient 0 outputs only its bias.
+        x, coeff, bias = _case(gen, (2, 4, 6, 6))
+        coeff[2] = 0.0
+        what = "subsample_forward with coeff[2] = 0 (map 2 must equal its bias everywhere)"
+        out = _forward_output(subsample_forward, what, x, coeff, bias)
+        check_array(what, out[:, 2] if type(out) is np.ndarray and out.ndim == 4 else out,
+                    np.full((2, 3, 3), bias[2]))
+    parts.verdict()
+
+
+def _dx_diagnosis(what, dx, ex, x, coeff, dout) -> None:
+    """Raise with a named misconception when ``dx`` matches a known wrong rule."""
+    if type(dx) is not np.ndarray or dx.shape != x.shape:
+        return
+    up = np.repeat(np.repeat(dout, 2, axis=2), 2, axis=3)
+    if matches(dx, up) and not matches(ex, up):
+        raise AssertionError(f"{what}: dx is dout copied to each 2x2 block but not "
+                             f"multiplied by the map's coefficient")
+    if matches(dx, ex / 4) and not matches(ex, ex / 4):
+        raise AssertionError(f"{what}: dx is 4 times too small: the forward pass adds "
+                             f"the four inputs, so each one's gradient is "
+                             f"coeff * dout (no division by 4)")
+    mask = (_blocks(x) == _blocks(x).max(-1, keepdims=True))
+    n_, c_, h2, w2 = dout.shape
+    routed_blocks = mask * (coeff[None, :, None, None, None] * dout[..., None])
+    routed = routed_blocks.reshape(n_, c_, h2, w2, 2, 2).transpose(
+        0, 1, 2, 4, 3, 5).reshape(x.shape)
+    if matches(dx, routed) and not matches(ex, routed):
+        raise AssertionError(f"{what}: dx reaches only the largest input of each block "
+                             f"(the max-pooling rule); in S2 all four inputs count")
+
+
+def _dcoeff_diagnosis(what, dcoeff, ec, coeff, n, c) -> None:
+    if type(dcoeff) is np.ndarray and dcoeff.shape == coeff.shape:
+        if matches(dcoeff, ec / 4) and not matches(ec, ec / 4):
+            raise AssertionError(f"{what}: dcoeff is 4 times too small: the coefficient "
+                                 f"multiplies the sum of the block, not its average")
+    if type(dcoeff) is np.ndarray and dcoeff.shape == (n, c):
+        raise AssertionError(f"{what}: dcoeff has shape {dcoeff.shape}: one coefficient is "
+                             f"shared by every unit of a map and every image of the batch, "
+                             f"so sum over the batch too; expected shape {coeff.shape}")
+
+
+def _dbias_diagnosis(what, dbias, bias, n, c) -> None:
+    if type(dbias) is np.ndarray and dbias.shape == (n, c):
+        raise AssertionError(f"{what}: dbias has shape {dbias.shape}: sum over the batch "
+                             f"too; expected shape {bias.shape}")
 
 
 def check_subsample_backward(subsample_forward, subsample_backward) -> None:
-    """subsample_backward(dout, cache) -> (dx, dcoeff, dbias) against finite differences."""
+    """subsample_backward(dout, cache) -> (dx, dcoeff, dbias) against finite differences, one
+    part per gradient (dx counts double).
+
+    One slip costs its points once: the cache comes from the student's subsample_forward,
+    so when that is wrong each gradient is also judged against the gradient of the student's
+    own forward pass (a forward pass that averages, with the exact backward pass of that
+    average, loses its points in subsample_forward only); and the shapes on which it fails
+    outright are left out, as long as one shape remains."""
     gen = rng()
+    cases, failures = [], []
     for shape in [s for s in SHAPES if s != (2, 6, 28, 28)]:
         x, coeff, bias = _case(gen, shape)
         n, c, h, w = shape
         what = f"subsample_backward for x of shape {shape}"
+        dout = gen.standard_normal((n, c, h // 2, w // 2))
         try:
             out, cache = subsample_forward(x.copy(), coeff.copy(), bias.copy())
         except Exception as err:  # noqa: BLE001 - the backward pass needs a cache
-            raise AssertionError(f"{what}: your subsample_forward, which makes the cache, "
-                                 f"failed on this shape ({type(err).__name__}: {err}); fix "
-                                 f"it first") from None
-        dout = gen.standard_normal((n, c, h // 2, w // 2))
+            failures.append(f"{what}: your subsample_forward, which makes the cache, failed "
+                            f"on this shape ({type(err).__name__}: {err}); fix it first")
+            continue
         dout_before = dout.copy()
         result = subsample_backward(dout, cache)
-        dx, dcoeff, dbias = unpack_gradients(what, result, ("dx", "dcoeff", "dbias"), dout,
-                                             dout_before)
-
+        grads = unpack_gradients(what, result, ("dx", "dcoeff", "dbias"), dout, dout_before)
         # Expected gradients by central differences of the reference forward pass.
-        ex = numerical_gradient(lambda v: reference_forward(v, coeff, bias), x.copy(), dout)
-        ec = numerical_gradient(lambda v: reference_forward(x, v, bias), coeff.copy(), dout)
-        eb = numerical_gradient(lambda v: reference_forward(x, coeff, v), bias.copy(), dout)
+        expected = (
+            numerical_gradient(lambda v: reference_forward(v, coeff, bias), x.copy(), dout),
+            numerical_gradient(lambda v: reference_forward(x, v, bias), coeff.copy(), dout),
+            numerical_gradient(lambda v: reference_forward(x, coeff, v), bias.copy(), dout))
+        forward_wrong = not matches(out, reference_forward(x, coeff, bias))
+        cases.append((what, x, coeff, bias, dout, grads, expected, forward_wrong))
+    if not cases:
+        raise AssertionError(failures[0])
 
-        # One slip costs its points once: a forward pass that averages the block (instead
-        # of adding it) loses them in subsample_forward; a backward pass that is the exact
-        # gradient of that forward pass is right for it, and is not penalised again here.
-        averaged = coeff[None, :, None, None] * _blocks(x).mean(-1) + bias[None, :, None, None]
-        if matches(out, averaged) and not matches(out, reference_forward(x, coeff, bias)):
-            if matches(dx, ex / 4) and matches(dcoeff, ec / 4) and matches(dbias, eb):
-                continue
+    def judge(k, what, x, coeff, bias, dout, grads, expected, forward_wrong):
+        name, got, right = ("dx", "dcoeff", "dbias")[k], grads[k], expected[k]
+        if matches(got, right, tol=1e-7) or (
+                type(got) is np.ndarray and got.shape == right.shape and
+                np.allclose(got, right, rtol=1e-5, atol=1e-7)):
+            return
+        if forward_wrong and agrees_with_gradient(subsample_forward, [x, coeff, bias], k,
+                                                  got, dout):
+            return
+        n, c = x.shape[:2]
+        if k == 0:
+            _dx_diagnosis(what, got, right, x, coeff, dout)
+        elif k == 1:
+            _dcoeff_diagnosis(what, got, right, coeff, n, c)
+        else:
+            _dbias_diagnosis(what, got, bias, n, c)
+        hint = {1: "dcoeff[c] adds up dout * (block sum) over all units of map c and all "
+                   "images",
+                2: "dbias[c] adds up dout over all units of map c and all images"}.get(k)
+        try:
+            check_array(f"{what}: {name}", got, right, rtol=1e-5, atol=1e-7, hint=hint)
+        except AssertionError as error:
+            raise AssertionError(str(error) + (OWN_FORWARD.format(
+                forward="subsample_forward") if forward_wrong else "")) from None
 
-        up = np.repeat(np.repeat(dout, 2, axis=2), 2, axis=3)
-        if type(dx) is np.ndarray and dx.shape == x.shape:
-            if matches(dx, up) and not matches(ex, up):
-                raise AssertionError(f"{what}: dx is dout copied to each 2x2 block but not "
-                                     f"multiplied by the map's coefficient")
-            if matches(dx, ex / 4) and not matches(ex, ex / 4):
-                raise AssertionError(f"{what}: dx is 4 times too small: the forward pass adds "
-                                     f"the four inputs, so each one's gradient is "
-                                     f"coeff * dout (no division by 4)")
-            mask = (_blocks(x) == _blocks(x).max(-1, keepdims=True))
-            routed = np.zeros_like(x)
-            n_, c_, h2, w2 = dout.shape
-            routed_blocks = mask * (coeff[None, :, None, None, None] * dout[..., None])
-            routed = routed_blocks.reshape(n_, c_, h2, w2, 2, 2).transpose(
-                0, 1, 2, 4, 3, 5).reshape(x.shape)
-            if matches(dx, routed) and not matches(ex, routed):
-                raise AssertionError(f"{what}: dx reaches only the largest input of each block "
-                                     f"(the max-pooling rule); in S2 all four inputs count")
-        check_array(f"{what}: dx", dx, ex, rtol=1e-5, atol=1e-7)
-        if type(dcoeff) is np.ndarray and dcoeff.shape == coeff.shape:
-            if matches(dcoeff, ec / 4) and not matches(ec, ec / 4):
-                raise AssertionError(f"{what}: dcoeff is 4 times too small: the coefficient "
-                                     f"multiplies the sum of the block, not its average")
-        if type(dcoeff) is np.ndarray and dcoeff.shape == (n, c):
-            raise AssertionError(f"{what}: dcoeff has shape {dcoeff.shape}: one coefficient is "
-                                 f"shared by every unit of a map and every image of the batch, "
-                                 f"so sum over the batch too; expected shape {coeff.shape}")
-        check_array(f"{what}: dcoeff", dcoeff, ec, rtol=1e-5, atol=1e-7,
-                    hint="dcoeff[c] adds up dout * (block sum) over all units of map c and "
-                         "all images")
-        if type(dbias) is np.ndarray and dbias.shape == (n, c):
-            raise AssertionError(f"{what}: dbias has shape {dbias.shape}: sum over the batch "
-                                 f"too; expected shape {bias.shape}")
-        check_array(f"{what}: dbias", dbias, eb, rtol=1e-5, atol=1e-7,
-                    hint="dbias[c] adds up dout over all units of map c and all images")
+    parts = Parts()
+    for k, (name, weight) in enumerate((("dx", 2), ("dcoeff", 1), ("dbias", 1))):
+        with parts(name, weight=weight):
+            for case in cases:
+                judge(k, *case)
+    parts.verdict()

@@ -145,3 +145,51 @@ def slip(value, expected, known, default):
                 return message
     return default
 
+
+class _Unusable(Exception):
+    """The student's forward pass gives nothing to differentiate (it raised, or its output
+    does not have dout's shape)."""
+
+
+def agrees_with_gradient(forward, args, index, grad, dout, trials=3, eps=1e-4) -> bool:
+    """True when ``grad`` is the gradient of sum(forward(*args)[0] * dout) with respect to
+    ``args[index]``, judged by central differences along ``trials`` random directions.
+
+    This is how a backward pass is judged against the student's *own* forward pass when that
+    forward pass is wrong: a backward pass that is exact for it has lost no points of its
+    own (a slip costs its points once). ``forward`` returns ``out`` or ``(out, cache)``."""
+    target = np.asarray(args[index], dtype=float)
+    if type(grad) is not np.ndarray or grad.shape != target.shape:
+        return False
+
+    def loss(value):
+        moved = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        moved[index] = value
+        try:
+            out = forward(*moved)
+        except Exception as error:  # noqa: BLE001 - only the student's errors
+            if getattr(error, "raised_by", None):
+                raise _Unusable() from None
+            raise
+        out = out[0] if isinstance(out, tuple) and len(out) == 2 else out
+        if type(out) is not np.ndarray or out.shape != np.shape(dout):
+            raise _Unusable()
+        return float(np.sum(out * dout))
+
+    gen = np.random.default_rng(RNG_SEED + index)
+    moves = False
+    try:
+        for _ in range(trials):
+            v = gen.standard_normal(target.shape)
+            numeric = (loss(target + eps * v) - loss(target - eps * v)) / (2 * eps)
+            analytic = float(np.sum(grad * v))
+            if not abs(numeric - analytic) <= 1e-5 * max(1.0, abs(numeric), abs(analytic)):
+                return False
+            moves = moves or abs(numeric) > 1e-6
+    except _Unusable:
+        return False
+    return moves  # a forward pass that ignores this argument gives nothing to agree with
+
+
+OWN_FORWARD = ("; your {forward} is wrong too (see its check), so this was also compared "
+               "with the gradient of your {forward} as it is, and does not match it either")
