@@ -58,22 +58,26 @@ def validate(notebook: Path, cell_timeout: int | None = None,
         hidden = "BEGIN HIDDEN TESTS" in cell.source or not cell.source.strip() or \
             all(ln.lstrip().startswith("#") for ln in cell.source.splitlines() if ln.strip())
         if hidden:
-            lines.append(f"  hidden  {meta['grade_id']} ({points:g} points): runs when graded")
+            lines.append(f"  hidden  {meta['grade_id']} ({_points(points)}): runs when graded")
             continue
         earned, possible = earned + (score or 0), possible + points
         result, why = cell_result(cell)
         if result == "passed":
-            lines.append(f"  passed  {meta['grade_id']} ({points:g} points)")
+            lines.append(f"  passed  {meta['grade_id']} ({_points(points)})")
             continue
         failed += 1
         first, *more = why.splitlines() or ["error output"]
-        lines.append(f"  FAILED  {meta['grade_id']} ({score or 0:g} of {points:g} points): "
+        lines.append(f"  FAILED  {meta['grade_id']} ({score or 0:g} of {_points(points)}): "
                      f"{first}")
         lines += [f"          {line}" for line in more]
-    lines.append(f"visible tests: {earned:g} of {possible:g} points")
+    lines.append(f"visible tests: {earned:g} of {_points(possible)}")
     lines.append(f"{notebook}: " + (f"{failed} visible test(s) failed" if failed else
                                     "all visible tests pass"))
     return (1 if failed else 0), "\n".join(lines)
+
+
+def _points(n: float) -> str:
+    return f"{n:g} point" + ("" if n == 1 else "s")
 
 
 def _release_of(notebook: Path, nb) -> Path | None:
