@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results = grade(args.submitted, args.out, args.cell_timeout, jobs=args.jobs,
                     notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb,
-                    sandbox=not args.no_sandbox, term=term, regrade=args.regrade)
+                    sandbox=not args.no_sandbox, term=term, regrade=args.regrade,
+                    progress=sys.stderr.isatty())
     print(summary(results))
     print(f"grades: {args.out / 'grades.csv'} (per question: {args.out / 'questions.csv'})\n"
           f"report: {args.out / 'report.md'}\nfeedback: {args.out / 'feedback'}")

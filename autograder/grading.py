@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_markdown_cell
+from tqdm import tqdm
 
 from autograder import integrity, report
 from autograder.release import fingerprint
@@ -47,7 +49,7 @@ WORKER = ("import sys; sys.modules['rfc3987_syntax'] = None; "
 def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
           jobs: int | None = None, notebook_timeout: int = 900, memory_mb: int = 4096,
           sandbox: bool = True, term: Term | None = None,
-          regrade: bool = False) -> list[Result]:
+          regrade: bool = False, progress: bool = False) -> list[Result]:
     """Autograde every ``submitted/<student>/<chapter>/``; one Result per pair, in order.
 
     ``term`` (default: ``course.toml``, see ``autograder.term``) gives the due dates,
@@ -62,7 +64,8 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
 
     Writes ``out/gradebook.db`` (afresh, with the chapters handed in), ``out/autograded``,
     ``out/feedback/<student>/<chapter>/*.html``, ``out/grades.csv``, ``out/questions.csv`` and ``out/report.md`` with
-    ``out/score_distribution.png``. ``jobs`` notebooks run at once (default: one per core).
+    ``out/score_distribution.png``. ``jobs`` notebooks run at once (default: one per core);
+    ``progress`` shows a bar on the terminal (notebooks done, failures, time left).
     """
     from autograder import sandbox as sandbox_module
 
@@ -139,12 +142,18 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
                 except queue.Empty:
                     return
                 outcomes[k] = worker.grade({**settings, **task, "slot": slot})
+                with lock:
+                    failed[0] += not outcomes[k]["success"]
+                    bar.set_postfix(failed=failed[0], refresh=False)
+                    bar.update(1)
         finally:
             worker.stop()
 
     first = sandbox_module.first_slot()
     slots = [first + k for k in range(max(1, min(jobs or os.cpu_count() or 1, len(tasks))))]
-    with ThreadPoolExecutor(max_workers=len(slots)) as pool:
+    lock, failed = threading.Lock(), [0]
+    with tqdm(total=len(tasks), unit="notebook", disable=not progress, smoothing=0.1,
+              desc="grading") as bar, ThreadPoolExecutor(max_workers=len(slots)) as pool:
         list(pool.map(run, slots))
     with warnings.catch_warnings():  # nbgrader's SQLAlchemy use warns on new submissions
         warnings.simplefilter("ignore")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 import numpy as np
 
 #: Column groups of Table I: (first column, end column, label).
@@ -10,8 +11,9 @@ TABLE_I_GROUPS = [(0, 6, "3 contiguous"), (6, 12, "4 contiguous"),
 
 
 def show_connection_table(table, groups=TABLE_I_GROUPS, title=None):
-    """Draw a bool connection table ``(inputs, outputs)`` as a grid: a filled square where
-    input map i (row) feeds output map j (column); ``groups`` labels ranges of columns."""
+    """Draw a bool connection table ``(inputs, outputs)`` as a grid: a dark square with an X
+    where input map i (row) feeds output map j (column), with a legend; ``groups`` labels
+    ranges of columns."""
     table = np.asarray(table, dtype=bool)
     rows, cols = table.shape
     fig, ax = plt.subplots(figsize=(0.45 * cols + 1.4, 0.45 * rows + 1.6))
@@ -34,30 +36,16 @@ def show_connection_table(table, groups=TABLE_I_GROUPS, title=None):
     ax.xaxis.set_ticks_position("bottom")
     ax.set_xlabel("C3 map (column j)")
     ax.set_ylabel("S2 map (row i)")
+    ax.legend(handles=[Patch(facecolor=plt.get_cmap("Greys")(1 / 1.6), edgecolor="0.6",
+                             label="X: S2 map i feeds C3 map j"),
+                       Patch(facecolor="white", edgecolor="0.6", label="no connection")],
+              loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2, fontsize=8,
+              frameon=False)
     ax.set_xlim(-0.5, cols - 0.5)
     ax.set_ylim(rows - 0.5, -0.5)
     for side in ax.spines.values():
         side.set_visible(False)
     if title:
         ax.set_title(title, fontsize=10, pad=34 if groups else 6)
-    fig.tight_layout()
-    return fig
-
-
-def show_maps(maps, titles, ncols=8, size=1.7, suptitle=None):
-    """A grid of feature maps ``(K, h, w)`` on one grey scale centred on 0 (dark = positive),
-    with room for a two-part title above each map."""
-    maps = np.asarray(maps)
-    nrows = -(-len(maps) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.45) * nrows + 0.5),
-                             squeeze=False)
-    limit = np.abs(maps).max()
-    for k, ax in enumerate(axes.flat):
-        ax.set_axis_off()
-        if k < len(maps):
-            ax.imshow(maps[k], cmap="gray_r", vmin=-limit, vmax=limit)
-            ax.set_title(titles[k], fontsize=8.5)
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
     return fig

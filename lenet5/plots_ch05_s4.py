@@ -3,13 +3,14 @@ them computes a receptive field or a derivative itself."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 import numpy as np
 
 COLOURS = ["tab:red", "tab:orange", "tab:green", "tab:blue", "tab:purple", "tab:brown"]
 
 
 def show_receptive_fields(x, boxes, *, title=None, vmin=-0.1, vmax=1.175, cmap="gray_r",
-                          colorbar=None):
+                          colorbar="pixel value"):
     """Squares drawn on one 2-D image (a 32x32 input, by default on the input's grey scale).
 
     x: (H, W); boxes: list of (label, top, left, side) in pixels (inclusive top-left corner);
@@ -29,7 +30,7 @@ def show_receptive_fields(x, boxes, *, title=None, vmin=-0.1, vmax=1.175, cmap="
     if colorbar:
         bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
         bar.set_label(colorbar, fontsize=8)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=len(boxes),
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=min(3, len(boxes)),
                   fontsize=8, frameon=False)
     else:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
@@ -40,18 +41,19 @@ def show_receptive_fields(x, boxes, *, title=None, vmin=-0.1, vmax=1.175, cmap="
 
 def show_dependence(gradients, titles, *, suptitle=None):
     """One column per unit: above, the input pixels where its derivative is not zero (black);
-    below, the derivative itself, divided by its largest magnitude (red > 0, blue < 0).
+    below, the derivative itself, divided by its largest magnitude (red > 0, blue < 0), with
+    a legend for the one and a colour bar for the other.
 
     gradients: one (H, W) array per unit.
     """
     gradients = [np.asarray(g, dtype=np.float64) for g in gradients]
     k = len(gradients)
-    fig, axes = plt.subplots(2, k, figsize=(1.9 * k + 0.8, 4.4), squeeze=False,
+    fig, axes = plt.subplots(2, k, figsize=(1.35 * k + 1.7, 3.7), squeeze=False,
                              layout="constrained")
     for j, (grad, title) in enumerate(zip(gradients, titles)):
         top, bottom = axes[0, j], axes[1, j]
         top.imshow(grad != 0, cmap="Greys", vmin=0, vmax=1.4)
-        top.set_title(title, fontsize=8)
+        top.set_title(title, fontsize=9)
         limit = np.abs(grad).max() or 1.0
         im = bottom.imshow(grad / limit, cmap="RdBu_r", vmin=-1, vmax=1)
         for ax in (top, bottom):
@@ -61,6 +63,10 @@ def show_dependence(gradients, titles, *, suptitle=None):
     axes[1, 0].set_ylabel("derivative / largest", fontsize=8)
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
-    fig.colorbar(im, ax=axes[:, -1].tolist(), fraction=0.05, pad=0.02, shrink=0.5,
-                 anchor=(0.0, 0.05))
+    axes[0, -1].legend(handles=[Patch(facecolor=plt.get_cmap("Greys")(1 / 1.4), label="nonzero"),
+                                Patch(facecolor="white", edgecolor="0.6", label="zero")],
+                       loc="center left", bbox_to_anchor=(1.04, 0.5), fontsize=8,
+                       frameon=False, title="derivative", title_fontsize=8)
+    bar = fig.colorbar(im, ax=axes[1, -1], fraction=0.08, pad=0.04)
+    bar.ax.tick_params(labelsize=8)
     return fig

@@ -6,10 +6,11 @@ import numpy as np
 
 
 def show_vectors(vectors, row_labels, *, title=None, xlabel="unit"):
-    """One row per vector, colour = value (symmetric around 0). vectors: (K, D)."""
+    """One row per vector, colour = value (red > 0, blue < 0, on a scale symmetric around 0,
+    with a colour bar). vectors: (K, D)."""
     vectors = np.asarray(vectors)
     k, d = vectors.shape
-    fig, ax = plt.subplots(figsize=(min(12, 2 + d / 12), 0.9 + 0.32 * k))
+    fig, ax = plt.subplots(figsize=(min(7.5, 2 + d / 12), 0.9 + 0.26 * k))
     limit = np.abs(vectors).max()
     im = ax.imshow(vectors, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto",
                    interpolation="nearest")
@@ -18,7 +19,8 @@ def show_vectors(vectors, row_labels, *, title=None, xlabel="unit"):
     ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title, fontsize=10)
-    fig.colorbar(im, ax=ax, fraction=0.025, pad=0.02)
+    bar = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
+    bar.set_label("output", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -42,12 +44,14 @@ def show_replicated(field, predictions, best_penalty, *, window=32, step=4, mark
                     label="smallest penalty"):
     """The network replicated over a large field.
 
-    field: (H, W) input; predictions, best_penalty: (h, w) per position (the digit read there
+    field: (H, W) input, in grey with a colour bar; predictions, best_penalty: (h, w) per position (the digit read there
     and a score, smaller = better); marks: positions (i, j) whose ``window``-pixel input
     window is outlined on the field; label: what the score is, for the colour bar.
     """
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(8.6, 4.2))
-    ax0.imshow(field, cmap="gray_r", vmin=-0.1, vmax=1.175)
+    shown = ax0.imshow(field, cmap="gray_r", vmin=-0.1, vmax=1.175)
+    pixel_bar = fig.colorbar(shown, ax=ax0, fraction=0.046, pad=0.04)
+    pixel_bar.set_label("pixel value", fontsize=9)
     colours = ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple"]
     for (i, j), colour in zip(marks, colours):
         # drawn 1 pixel inside the window, so that windows sharing an edge stay visible

@@ -7,6 +7,11 @@ costs the table's points only: the counts are accepted when they are right for t
 student's own table, and the convolution's checks use their own tables. A table typed in
 from the paper keeps the C3_TABLE points but not the rule's.
 
+Hidden checks give partial credit per part: C3_TABLE per group of columns (one point per
+column), connection_table per group of the rule, the counts for c3_params, c3_connections and
+the function (2), the forward pass for Table I (2), other tables (1) and absent weights (1),
+the backward pass per gradient (dx, dw, db).
+
 A forward pass that modifies its argument w is reported by the visible check in the
 student's kernel, but costs no points: the judge's arguments are copies, so the in-place
 change cannot be seen from there (and changes nothing the judge grades).
@@ -80,6 +85,9 @@ def sparse_conv_backward(dout, cache):
     return dx, dw, db
 '''
 BACKWARD_DW_UNMASKED = _BACKWARD.format(dw="dw")
+# db averaged over the batch and positions instead of summed: dx and dw keep their parts.
+BACKWARD_DB_MEAN = _BACKWARD.format(dw="np.where(mask, dw, 0.0)").replace(
+    "db = dout.sum(axis=(0, 2, 3))", "db = dout.mean(axis=(0, 2, 3))")
 # With a forward pass that caches the raw w: dw is masked, but dx uses every weight.
 FORWARD_CACHES_RAW_W = _FORWARD.format(weights="used", cached="w.copy()")
 BACKWARD_DX_UNMASKED = _BACKWARD.format(dw="np.where(mask, dw, 0.0)")
@@ -116,6 +124,7 @@ FAULTY = {
     "c3_backward_dw_unmasked": ("ch04_c3", {"sparse_conv_backward": BACKWARD_DW_UNMASKED}),
     "c3_backward_dx_unmasked": ("ch04_c3", {"sparse_conv_forward": FORWARD_CACHES_RAW_W,
                                             "sparse_conv_backward": BACKWARD_DX_UNMASKED}),
+    "c3_backward_db_mean": ("ch04_c3", {"sparse_conv_backward": BACKWARD_DB_MEAN}),
     "c3_counts_full": ("ch04_c3", {"c3_counts": COUNTS_FULL}),
     "c3_counts_no_bias": ("ch04_c3", {"c3_counts": COUNTS_NO_BIAS}),
     "c3_counts_typed": ("ch04_c3", {"c3_counts": COUNTS_TYPED}),
@@ -124,16 +133,17 @@ FAULTY = {
 EXPECTED = {
     "c3_table_transposed": (13, "your table is transposed"),
     "c3_table_inverted": (13, "(inverted symbols)"),
-    "c3_table_no_wrap": (13, "The contiguous subsets wrap around"),
-    "c3_table_noncontiguous_order": (14, "the non-contiguous quadruples (C3 maps 12-14) are wrong"),
-    "c3_table_modulo_6": (16, "count modulo n, not modulo 6"),
+    "c3_table_no_wrap": (15.75, "The contiguous subsets wrap around"),
+    "c3_table_noncontiguous_order": (17.125, "the non-contiguous quadruples (C3 maps 12-14) are wrong"),
+    "c3_table_modulo_6": (16.5, "count modulo n, not modulo 6"),
     "c3_table_typed": (15, "connection_table(8): expected shape (8, 21), got (6, 16)"),
-    "c3_table_typo": (13, "row 3 (the C3 maps fed by S2 map 3) is wrong"),
+    "c3_table_typo": (13.5, "row 3 (the C3 maps fed by S2 map 3) is wrong"),
     "c3_forward_full": (13, "weights at connections that are absent"),
-    "c3_forward_flipped": (13, "you flip the kernel (true convolution)"),
-    "c3_backward_dw_unmasked": (13, "dw is nonzero at absent connections"),
-    "c3_backward_dx_unmasked": (13, "dx uses the weights of absent connections"),
+    "c3_forward_flipped": (13.75, "you flip the kernel (true convolution)"),
+    "c3_backward_dw_unmasked": (15, "dw is nonzero at absent connections"),
+    "c3_backward_dx_unmasked": (15, "dx uses the weights of absent connections"),
+    "c3_backward_db_mean": (15, "2 of 3 parts passed"),
     "c3_counts_full": (15, "That is a fully connected layer"),
     "c3_counts_no_bias": (16, "Add one bias per output map"),
-    "c3_counts_typed": (15, "sparse_conv_counts(Table I, 3, 12): expected"),
+    "c3_counts_typed": (16, "sparse_conv_counts(Table I, 3, 12): expected"),
 }

@@ -1,5 +1,8 @@
 """Deliberately wrong submissions of chapter 5 (S4 and receptive fields), with their expected
-grades; tests/test_grading.py grades them with the class (max score 15)."""
+grades; tests/test_grading.py grades them with the class (max score 15). Hidden checks give
+partial credit per part (S4's two counts; parameters and connections of subsampling_counts;
+fields and ValueError of receptive_field; fields and jumps of field_and_jump; units of C1-S2,
+C3, S4-C5 and ValueError of unit_input_gradient)."""
 
 FORGETS_STRIDE = '''
 def field_and_jump(stack):
@@ -29,6 +32,10 @@ def receptive_field(layer):
         raise ValueError(layer)
     return answers[layer]
 '''
+
+# Right fields, but a name that is not in the stack gives None instead of ValueError.
+NO_VALUE_ERROR = FORGETS_STRIDE.replace("field += kernel - 1", "field += (kernel - 1) * jump") \
+    .replace("        raise ValueError(layer)", "        return None")
 
 NO_BIAS_CONNECTION = '''
 def subsampling_counts(maps, in_side, block=2):
@@ -81,6 +88,7 @@ SWAPPED_UNIT = _gradient(probe="(0, unit[0], unit[2], unit[1])")
 FAULTY = {
     "ch05_forgets_stride": ("ch05_s4", {"receptive_field": FORGETS_STRIDE}),
     "ch05_lookup_table": ("ch05_s4", {"receptive_field": LOOKUP_TABLE}),
+    "ch05_no_value_error": ("ch05_s4", {"receptive_field": NO_VALUE_ERROR}),
     "ch05_no_bias_connection": ("ch05_s4", {"s4_counts": NO_BIAS_CONNECTION}),
     "ch05_weighted_sum": ("ch05_s4", {"unit_input_gradient": WEIGHTED_SUM}),
     "ch05_no_table": ("ch05_s4", {"unit_input_gradient": NO_TABLE}),
@@ -88,10 +96,11 @@ FAULTY = {
 }
 
 EXPECTED = {
-    "ch05_forgets_stride": (9, "forgetting the strides below it"),
-    "ch05_lookup_table": (11, "compute them from the stack it is given"),
-    "ch05_no_bias_connection": (12, "Count the bias connection of each unit too"),
-    "ch05_weighted_sum": (11, "not of its output f(a)"),
-    "ch05_no_table": (11, "Table I connects"),
-    "ch05_swapped_unit": (9, "you probed unit (map 0, row 4, column 3)"),
+    "ch05_forgets_stride": (10.5, "forgetting the strides below it"),
+    "ch05_lookup_table": (11, "compute the fields from the stack it is given"),
+    "ch05_no_value_error": (12.5, "1 of 2 parts passed"),
+    "ch05_no_bias_connection": (13, "Count the bias connection of each unit too"),
+    "ch05_weighted_sum": (12, "not of its output f(a)"),
+    "ch05_no_table": (13, "Table I connects"),
+    "ch05_swapped_unit": (10, "you probed unit (map 0, row 4, column 3)"),
 }

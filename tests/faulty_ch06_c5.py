@@ -1,5 +1,8 @@
 """Deliberately wrong submissions of chapter 6 (C5), with their expected grades;
-tests/test_grading.py grades them with the class (max score 13)."""
+tests/test_grading.py grades them with the class (max score 20). Hidden checks give partial
+credit per part: C5's two counts; parameters and connections of conv_layer_counts; valid (2)
+and invalid (1) sides of lenet_map_sizes; c5_windows on one position (1), larger fields (2) and
+another number of maps (1); c5_from_windows on one position and on many."""
 
 TRANSPOSED_RESHAPE = '''
 def c5_as_dense(x, w, b):
@@ -57,6 +60,32 @@ def conv_layer_counts(maps, in_side, kernel, in_maps):
 c5_params, c5_connections = 48120, 48120
 '''
 
+_WINDOWS = '''
+def c5_windows(x):
+    n, c = x.shape[:2]
+    views = np.lib.stride_tricks.sliding_window_view(x, (5, 5), axis=(2, 3))
+    p, q = views.shape[2:4]
+    return {windows}
+
+
+def c5_from_windows(windows, w, b):
+    out = {product}
+    return {result}
+'''
+_RIGHT_WINDOWS = dict(windows="views.transpose(0, 2, 3, 1, 4, 5).reshape(n, p, q, c * 25)",
+                      product="windows @ w.reshape(w.shape[0], -1).T + b",
+                      result="out.transpose(0, 3, 1, 2)")
+WINDOWS_CHANNELS_LAST = _WINDOWS.format(**{**_RIGHT_WINDOWS, "windows":
+                                           "views.transpose(0, 2, 3, 4, 5, 1).reshape(n, p, q, -1)"})
+WINDOWS_STRAIGHT_RESHAPE = _WINDOWS.format(**{**_RIGHT_WINDOWS,
+                                              "windows": "views.reshape(n, p, q, c * 25)"})
+# Right for C5's 16 maps only: 400 typed in.
+WINDOWS_400 = _WINDOWS.format(**{**_RIGHT_WINDOWS, "windows":
+                                 "views.transpose(0, 2, 3, 1, 4, 5).reshape(n, p, q, 400)"})
+FROM_WINDOWS_MAPS_LAST = _WINDOWS.format(**{**_RIGHT_WINDOWS, "result": "out"})
+FROM_WINDOWS_RESHAPE = _WINDOWS.format(**{**_RIGHT_WINDOWS, "result": "out.reshape(len(out), "
+                                          "w.shape[0], out.shape[1], out.shape[2])"})
+
 FAULTY = {
     "ch06_transposed_reshape": ("ch06_c5", {"c5_as_dense": TRANSPOSED_RESHAPE}),
     "ch06_channels_last": ("ch06_c5", {"c5_as_dense": CHANNELS_LAST}),
@@ -64,13 +93,23 @@ FAULTY = {
     "ch06_no_fit_check": ("ch06_c5", {"lenet_map_sizes": NO_FIT_CHECK}),
     "ch06_counts_without_bias": ("ch06_c5", {"c5_counts": COUNTS_WITHOUT_BIAS}),
     "ch06_typed_counts": ("ch06_c5", {"c5_counts": TYPED_COUNTS}),
+    "ch06_windows_channels_last": ("ch06_c5", {"c5_windows": WINDOWS_CHANNELS_LAST}),
+    "ch06_windows_straight_reshape": ("ch06_c5", {"c5_windows": WINDOWS_STRAIGHT_RESHAPE}),
+    "ch06_windows_400": ("ch06_c5", {"c5_windows": WINDOWS_400}),
+    "ch06_from_windows_maps_last": ("ch06_c5", {"c5_windows": FROM_WINDOWS_MAPS_LAST}),
+    "ch06_from_windows_reshape": ("ch06_c5", {"c5_windows": FROM_WINDOWS_RESHAPE}),
 }
 
 EXPECTED = {
-    "ch06_transposed_reshape": (8, "a transposed reshape"),
-    "ch06_channels_last": (8, "flattened in different orders"),
-    "ch06_floor_division": (10, "cannot be cut into 2x2 blocks"),
-    "ch06_no_fit_check": (8, "the blog post this project grew from"),
-    "ch06_counts_without_bias": (10, "Each of the 120 units also has one bias"),
-    "ch06_typed_counts": (11, "Per map: kernel x kernel weights on each input map"),
+    "ch06_transposed_reshape": (15, "a transposed reshape"),
+    "ch06_channels_last": (15, "flattened in different orders"),
+    "ch06_floor_division": (19, "cannot be cut into 2x2 blocks"),
+    "ch06_no_fit_check": (17, "the blog post this project grew from"),
+    "ch06_counts_without_bias": (17, "Each of the 120 units also has one bias"),
+    "ch06_typed_counts": (18, "Per map: kernel x kernel weights on each input map"),
+    "ch06_windows_channels_last": (15, "each window is flattened channels-last"),
+    "ch06_windows_straight_reshape": (15.75, "you reshaped the (N, C, P, Q, 5, 5) windows straight"),
+    "ch06_windows_400": (19.25, "Failed: another number of maps"),
+    "ch06_from_windows_maps_last": (16, "put the maps first"),
+    "ch06_from_windows_reshape": (17, "scrambles maps and positions"),
 }

@@ -6,7 +6,8 @@ import numpy as np
 
 from lenet5.testing import check_array, check_int
 
-from .common import count_pair, is_int, matches, numerical_gradient, rng, unpack_gradients
+from .common import (Parts, count_pair, is_int, matches, numerical_gradient, rng,
+                     unpack_gradients)
 
 # Table I of the paper, written as the S2 maps that feed each C3 map (the checks' own copy,
 # typed from the paper; the students build theirs from the rule).
@@ -27,8 +28,39 @@ def _maps(column) -> str:
     return "{" + ", ".join(str(i) for i in np.flatnonzero(column)) + "}"
 
 
+#: Table I's four groups of columns: (name, columns), each worth one point per column.
+TABLE_I_GROUPS = [("C3 maps 0-5 (three neighbours)", range(0, 6)),
+                  ("C3 maps 6-11 (four neighbours)", range(6, 12)),
+                  ("C3 maps 12-14 (two pairs)", range(12, 15)),
+                  ("C3 map 15 (all six)", range(15, 16))]
+
+
 def check_c3_table(table) -> None:
-    """C3_TABLE: exactly the paper's Table I, (6, 16) bool, with named misconceptions."""
+    """C3_TABLE: exactly the paper's Table I, (6, 16) bool, with named misconceptions. A
+    table of the right shape and type earns a part per group of columns that is right."""
+    paper = paper_table()
+    try:
+        _diagnose_c3_table(table)
+        return
+    except AssertionError as error:
+        reason = str(error)
+    if not (type(table) is np.ndarray and table.shape == (6, 16) and table.dtype == np.bool_):
+        raise AssertionError(reason)
+    parts, told = Parts(), False
+    for group, columns in TABLE_I_GROUPS:
+        with parts(group, weight=len(columns)):
+            wrong = [j for j in columns if not np.array_equal(table[:, j], paper[:, j])]
+            if wrong:
+                why = reason if not told else (
+                    f"C3 maps {wrong} differ from Table I (e.g. C3 map {wrong[0]} reads S2 "
+                    f"maps {_maps(table[:, wrong[0]])})")
+                told = True
+                raise AssertionError(why)
+    parts.verdict()
+
+
+def _diagnose_c3_table(table) -> None:
+    """Return if ``table`` is Table I, else raise with the likely misconception."""
     paper = paper_table()
     name = "C3_TABLE"
     if type(table) is not np.ndarray:
@@ -110,48 +142,75 @@ def _groups_of(n: int) -> list[tuple[str, range]]:
 
 def check_connection_table(connection_table) -> None:
     """connection_table(n): the rule of Table I written for any even n >= 6 (tried on 8, 10
-    and 12), so that the table comes from the rule and not from typing in its 96 entries."""
+    and 12), so that the table comes from the rule and not from typing in its 96 entries.
+    Tables of the right shape and type earn a part per group of columns that follows the
+    rule for every n."""
     # n = 6 is Table I, which the checks of C3_TABLE grade: not penalised twice here.
+    tables, reason = {}, None
     for n in (8, 10, 12):
-        call = f"connection_table({n})"
-        expected = reference_table(n)
         got = connection_table(n)
-        if type(got) is not np.ndarray:
-            raise AssertionError(f"{call}: expected a NumPy array, got {type(got).__name__}")
-        if got.shape == expected.T.shape and got.shape != expected.shape:
-            raise AssertionError(f"{call}: expected shape {expected.shape} (rows: the {n} "
-                                 f"input maps, columns: the output maps), got {got.shape}: "
-                                 f"your table is transposed")
-        if got.shape != expected.shape:
-            raise AssertionError(
-                f"{call}: expected shape {expected.shape}, got {got.shape}: {n} rows (the "
-                f"input maps), and {expected.shape[1]} columns: {n} contiguous triples, {n} "
-                f"contiguous quadruples, {n // 2} quadruples of two opposite pairs and one "
-                f"column of all {n} maps")
-        if got.dtype != np.bool_:
-            raise AssertionError(f"{call}: expected dtype bool (True = connected), got "
-                                 f"{got.dtype}")
-        if np.array_equal(got, expected):
-            continue
-        if not got[6:, :-1].any():
-            raise AssertionError(f"{call}: input maps 6 to {n - 1} feed no output map but the "
-                                 f"last: the circle has {n} maps, so count modulo n, not "
-                                 f"modulo 6")
-        wrong = [j for j in range(expected.shape[1]) if not np.array_equal(got[:, j], expected[:, j])]
-        j = wrong[0]
-        where = next(name for name, cols in _groups_of(n) if j in cols)
-        rows = lambda col: "{" + ", ".join(str(i) for i in np.flatnonzero(col)) + "}"
-        hint = {"the contiguous triples": "neighbours on a circle of n maps: after map n-1 "
-                                          "comes map 0",
-                "the contiguous quadruples": "neighbours on a circle of n maps: after map n-1 "
-                                             "comes map 0",
-                "the quadruples of two opposite pairs": "two pairs of neighbours, opposite "
-                                                        "each other on the circle: {s, s+1, "
-                                                        "s+n/2, s+n/2+1} for s = 0 ... n/2-1",
-                "the column of all maps": "the last column reads every input map"}[where]
-        raise AssertionError(f"{call}: {len(wrong)} columns differ from the rule; the first "
-                             f"is column {j}, one of {where}: it reads input maps "
-                             f"{rows(got[:, j])}, the rule gives {rows(expected[:, j])} ({hint})")
+        _check_table_form(n, got)            # the wrong type or shape fails the whole cell
+        tables[n] = got
+        if reason is None and not np.array_equal(got, reference_table(n)):
+            reason = _rule_slip(n, got)
+    if reason is None:
+        return
+    parts, told = Parts(), False
+    for index, group in enumerate(("the contiguous triples", "the contiguous quadruples",
+                                   "the quadruples of two opposite pairs",
+                                   "the column of all maps")):
+        with parts(group):
+            for n, got in tables.items():
+                columns = list(_groups_of(n)[index][1])
+                expected = reference_table(n)
+                if not np.array_equal(got[:, columns], expected[:, columns]):
+                    why = reason if not told else f"connection_table({n}): {group} differ " \
+                                                  f"from the rule"
+                    told = True
+                    raise AssertionError(why)
+    parts.verdict()
+
+
+def _check_table_form(n: int, got) -> None:
+    """Fail unless ``got`` is a bool array of the shape of the rule's table for n maps."""
+    call, expected = f"connection_table({n})", reference_table(n)
+    if type(got) is not np.ndarray:
+        raise AssertionError(f"{call}: expected a NumPy array, got {type(got).__name__}")
+    if got.shape == expected.T.shape and got.shape != expected.shape:
+        raise AssertionError(f"{call}: expected shape {expected.shape} (rows: the {n} "
+                             f"input maps, columns: the output maps), got {got.shape}: "
+                             f"your table is transposed")
+    if got.shape != expected.shape:
+        raise AssertionError(
+            f"{call}: expected shape {expected.shape}, got {got.shape}: {n} rows (the "
+            f"input maps), and {expected.shape[1]} columns: {n} contiguous triples, {n} "
+            f"contiguous quadruples, {n // 2} quadruples of two opposite pairs and one "
+            f"column of all {n} maps")
+    if got.dtype != np.bool_:
+        raise AssertionError(f"{call}: expected dtype bool (True = connected), got "
+                             f"{got.dtype}")
+
+
+def _rule_slip(n: int, got) -> str:
+    """Why ``got`` (of the right shape and type) is not the rule's table for n maps."""
+    call, expected = f"connection_table({n})", reference_table(n)
+    if not got[6:, :-1].any():
+        return (f"{call}: input maps 6 to {n - 1} feed no output map but the last: the "
+                f"circle has {n} maps, so count modulo n, not modulo 6")
+    wrong = [j for j in range(expected.shape[1]) if not np.array_equal(got[:, j], expected[:, j])]
+    j = wrong[0]
+    where = next(name for name, cols in _groups_of(n) if j in cols)
+    hint = {"the contiguous triples": "neighbours on a circle of n maps: after map n-1 "
+                                      "comes map 0",
+            "the contiguous quadruples": "neighbours on a circle of n maps: after map n-1 "
+                                         "comes map 0",
+            "the quadruples of two opposite pairs": "two pairs of neighbours, opposite each "
+                                                    "other on the circle: {s, s+1, s+n/2, "
+                                                    "s+n/2+1} for s = 0 ... n/2-1",
+            "the column of all maps": "the last column reads every input map"}[where]
+    return (f"{call}: {len(wrong)} columns differ from the rule; the first is column {j}, one "
+            f"of {where}: it reads input maps {_maps(got[:, j])}, the rule gives "
+            f"{_maps(expected[:, j])} ({hint})")
 
 
 # ------------------------------------------------------------------ counts
@@ -208,8 +267,9 @@ def _count_cases():
 
 def check_c3_counts(c3_params, c3_connections, sparse_conv_counts, table) -> None:
     """c3_params, c3_connections (1,516 and 151,600) and sparse_conv_counts(table, kernel,
-    out_side) on other tables and sizes. ``table`` is the student's C3_TABLE: counts that are
-    right for a wrong table lose no points here (the table's own checks report it)."""
+    out_side) on other tables and sizes: three parts. ``table`` is the student's C3_TABLE:
+    counts that are right for a wrong table lose no points here (the table's own checks
+    report it)."""
     own = None
     if type(table) is np.ndarray and table.ndim == 2 and table.size:
         try:
@@ -217,23 +277,27 @@ def check_c3_counts(c3_params, c3_connections, sparse_conv_counts, table) -> Non
         except (TypeError, ValueError):
             own = None
     paper = reference_counts(paper_table(), 5, 10)
+    parts = Parts()
     for name, value, k in (("c3_params", c3_params, 0), ("c3_connections", c3_connections, 1)):
-        if is_int(value) and own is not None and own != paper and int(value) == own[k]:
-            continue                      # right for the student's own (wrong) table
-        hint = None
-        if is_int(value) and int(value) != paper[k]:
-            wrong = (int(value), paper[1]) if k == 0 else (paper[0], int(value))
-            hint = _count_slip(paper_table(), 5, 10, *wrong)
-            hint = hint[0].upper() + hint[1:]
-        check_int(name, value, paper[k], hint=hint)
-    for description, t, kernel, out_side in _count_cases():
-        call = f"sparse_conv_counts({description}, {kernel}, {out_side})"
-        got = count_pair(sparse_conv_counts(t, kernel, out_side), call)
-        expected = reference_counts(t, kernel, out_side)
-        if tuple(int(v) for v in got) != expected:
-            raise AssertionError(f"{call}: expected {expected}, got ({int(got[0])}, "
-                                 f"{int(got[1])}): "
-                                 + _count_slip(t, kernel, out_side, int(got[0]), int(got[1])))
+        with parts(name):
+            if is_int(value) and own is not None and own != paper and int(value) == own[k]:
+                continue                      # right for the student's own (wrong) table
+            hint = None
+            if is_int(value) and int(value) != paper[k]:
+                wrong = (int(value), paper[1]) if k == 0 else (paper[0], int(value))
+                hint = _count_slip(paper_table(), 5, 10, *wrong)
+                hint = hint[0].upper() + hint[1:]
+            check_int(name, value, paper[k], hint=hint)
+    with parts("sparse_conv_counts on other tables, kernels and map sizes", weight=2):
+        for description, t, kernel, out_side in _count_cases():
+            call = f"sparse_conv_counts({description}, {kernel}, {out_side})"
+            got = count_pair(sparse_conv_counts(t, kernel, out_side), call)
+            expected = reference_counts(t, kernel, out_side)
+            if tuple(int(v) for v in got) != expected:
+                raise AssertionError(f"{call}: expected {expected}, got ({int(got[0])}, "
+                                     f"{int(got[1])}): "
+                                     + _count_slip(t, kernel, out_side, int(got[0]), int(got[1])))
+    parts.verdict()
 
 
 # ------------------------------------------------------------------ the layer
@@ -308,9 +372,14 @@ def _diagnose_forward(what, got, x, w, b, table):
 
 
 def check_sparse_conv_forward(sparse_conv_forward) -> None:
-    """sparse_conv_forward(x, w, b, table) -> (out, cache) on Table I and random tables."""
+    """sparse_conv_forward(x, w, b, table) -> (out, cache): three parts, Table I (2), other
+    tables and kernel sizes (1), and weights at absent connections changing nothing while
+    the others do (1)."""
     gen = rng()
-    for description, x, w, b, table in _cases(gen):
+    cases = _cases(gen)
+    outputs = {}
+
+    def values(description, x, w, b, table):
         what = f"sparse_conv_forward with {description}"
         copies = [a.copy() for a in (x, w, b, table)]
         result = sparse_conv_forward(x, w, b, table)
@@ -327,21 +396,41 @@ def check_sparse_conv_forward(sparse_conv_forward) -> None:
         check_array(what, out, reference_forward(x, w, b, table),
                     hint="out[n, j] = b[j] + sum over the S2 maps i with table[i, j] of the "
                          "valid cross-correlation of x[n, i] with w[j, i]")
-        # Changing the weights of absent connections must not change the output.
-        junk = w.copy()
-        junk[~table.T] = gen.standard_normal(int((~table).sum()) * w.shape[2] * w.shape[3]
-                                             ).reshape(-1, w.shape[2], w.shape[3])
-        out2 = sparse_conv_forward(x, junk, b, table)[0]
-        check_array(f"{what}, after changing only the weights of absent connections", out2, out,
-                    hint="Weights at pairs where the table is False must not influence the "
-                         "output")
+
+    parts = Parts()
+    with parts("Table I", weight=2):
+        for case in cases[:2]:
+            values(*case)
+    with parts("other tables and kernel sizes"):
+        for case in cases[2:]:
+            values(*case)
+    with parts("weights of absent connections change nothing, the others do"):
+        for description, x, w, b, table in cases:
+            what = f"sparse_conv_forward with {description}"
+            out = np.asarray(sparse_conv_forward(x, w, b, table)[0])
+            junk = w.copy()
+            junk[~table.T] = gen.standard_normal(int((~table).sum()) * w.shape[2] * w.shape[3]
+                                                 ).reshape(-1, w.shape[2], w.shape[3])
+            out2 = sparse_conv_forward(x, junk, b, table)[0]
+            check_array(f"{what}, after changing only the weights of absent connections", out2,
+                        out, hint="Weights at pairs where the table is False must not "
+                                  "influence the output")
+            present = w.copy()
+            present[table.T] += 1.0
+            out3 = np.asarray(sparse_conv_forward(x, present, b, table)[0])
+            if out3.shape == out.shape and np.allclose(out3, out):
+                raise AssertionError(f"{what}: changing the weights of the connections in the "
+                                     f"table does not change your output; they must be used")
+    parts.verdict()
 
 
 def check_sparse_conv_backward(sparse_conv_forward, sparse_conv_backward) -> None:
-    """sparse_conv_backward(dout, cache) -> (dx, dw, db) against finite differences; zero dw
-    at absent connections."""
+    """sparse_conv_backward(dout, cache) -> (dx, dw, db) against finite differences, one part
+    per gradient; zero dw at absent connections. The cache comes from the student's own
+    forward pass (its format is theirs), whose output is not graded here."""
     gen = rng()
     cases = _cases(gen)
+    results = []
     for description, x, w, b, table in [cases[0], cases[2], cases[3]]:
         if x.shape[2] > 10:
             x = x[:1, :, :9, :9]                 # keep the finite differences quick
@@ -353,14 +442,30 @@ def check_sparse_conv_backward(sparse_conv_forward, sparse_conv_backward) -> Non
         before = dout.copy()
         result = sparse_conv_backward(dout, cache)
         dx, dw, db = unpack_gradients(what, result, ("dx", "dw", "db"), dout, before)
+        results.append((what, x, w, b, table, dout, dx, dw, db))
 
-        ex = numerical_gradient(lambda v: reference_forward(v, w, b, table), x.copy(), dout)
-        ew = numerical_gradient(lambda v: reference_forward(x, v, b, table), w.copy(), dout)
-        eb = numerical_gradient(lambda v: reference_forward(x, w, v, table), b.copy(), dout)
-
-        absent = np.broadcast_to(~table.T[:, :, None, None], w.shape)
-        if type(dw) is np.ndarray and dw.shape == w.shape and absent.any():
-            if np.any(dw[absent] != 0):
+    parts = Parts()
+    with parts("dx"):
+        for what, x, w, b, table, dout, dx, _, _ in results:
+            ex = numerical_gradient(lambda v: reference_forward(v, w, b, table), x.copy(), dout)
+            if type(dx) is np.ndarray and dx.shape == x.shape:
+                full_dx = numerical_gradient(
+                    lambda v: reference_forward(v, w, b, np.ones_like(table)), x.copy(), dout)
+                if matches(dx, full_dx) and not matches(ex, full_dx):
+                    raise AssertionError(f"{what}: dx uses the weights of absent connections "
+                                         f"too; only connected pairs pass gradient back to x")
+                if matches(dx, ex[..., ::-1, ::-1]) and not matches(ex, ex[..., ::-1, ::-1]):
+                    raise AssertionError(f"{what}: dx is flipped: check how the gradient of "
+                                         f"x[p + a, q + b] collects w[a, b] * dout[p, q]")
+            check_array(f"{what}: dx", dx, ex, rtol=1e-5, atol=1e-7,
+                        hint="dx[n, i, p+a, q+b] collects w[j, i, a, b] * dout[n, j, p, q] for "
+                             "every connected C3 map j")
+    with parts("dw"):
+        for what, x, w, b, table, dout, _, dw, _ in results:
+            ew = numerical_gradient(lambda v: reference_forward(x, v, b, table), w.copy(), dout)
+            absent = np.broadcast_to(~table.T[:, :, None, None], w.shape)
+            if type(dw) is np.ndarray and dw.shape == w.shape and absent.any() and \
+                    np.any(dw[absent] != 0):
                 full_dw = numerical_gradient(
                     lambda v: reference_forward(x, v, b, np.ones_like(table)), w.copy(), dout)
                 if matches(dw, full_dw):
@@ -369,20 +474,12 @@ def check_sparse_conv_backward(sparse_conv_forward, sparse_conv_backward) -> Non
                                          f"so that training never creates those connections")
                 raise AssertionError(f"{what}: dw is nonzero at absent connections (where the "
                                      f"table is False); it must be exactly 0 there")
-        if type(dx) is np.ndarray and dx.shape == x.shape:
-            full_dx = numerical_gradient(
-                lambda v: reference_forward(v, w, b, np.ones_like(table)), x.copy(), dout)
-            if matches(dx, full_dx) and not matches(ex, full_dx):
-                raise AssertionError(f"{what}: dx uses the weights of absent connections too; "
-                                     f"only connected pairs pass gradient back to x")
-            if matches(dx, ex[..., ::-1, ::-1]) and not matches(ex, ex[..., ::-1, ::-1]):
-                raise AssertionError(f"{what}: dx is flipped: check how the gradient of "
-                                     f"x[p + a, q + b] collects w[a, b] * dout[p, q]")
-        check_array(f"{what}: dx", dx, ex, rtol=1e-5, atol=1e-7,
-                    hint="dx[n, i, p+a, q+b] collects w[j, i, a, b] * dout[n, j, p, q] for "
-                         "every connected C3 map j")
-        check_array(f"{what}: dw", dw, ew, rtol=1e-5, atol=1e-7,
-                    hint="dw[j, i, a, b] adds up dout[n, j, p, q] * x[n, i, p+a, q+b] over "
-                         "images and positions, for connected pairs only")
-        check_array(f"{what}: db", db, eb, rtol=1e-5, atol=1e-7,
-                    hint="db[j] adds up dout[n, j] over images and positions")
+            check_array(f"{what}: dw", dw, ew, rtol=1e-5, atol=1e-7,
+                        hint="dw[j, i, a, b] adds up dout[n, j, p, q] * x[n, i, p+a, q+b] over "
+                             "images and positions, for connected pairs only")
+    with parts("db"):
+        for what, x, w, b, table, dout, _, _, db in results:
+            eb = numerical_gradient(lambda v: reference_forward(x, w, v, table), b.copy(), dout)
+            check_array(f"{what}: db", db, eb, rtol=1e-5, atol=1e-7,
+                        hint="db[j] adds up dout[n, j] over images and positions")
+    parts.verdict()
