@@ -6,3 +6,6 @@ c = get_config()  # noqa: F821 - provided by traitlets when the file is loaded
 c.CourseDirectory.course_id = "lenet5"
 # A cell may run this long (seconds) before it is interrupted and marked wrong.
 c.Execute.timeout = 60
+# `nbgrader validate` cuts every line of a failure to this many characters; the checks'
+# messages say what was expected and why further along, so keep most of them.
+c.Validator.width = 250

@@ -76,11 +76,10 @@ def test_the_intro_says_how_the_shipped_weights_were_trained():
     assert "exactly as the paper describes" not in text
     assert f"mini-batches of {RECIPE['batch_size']} digits" in text
     assert meta["batch_size"] == RECIPE["batch_size"] > 1
-    # "the paper's schedule of step sizes multiplied by a constant factor (a smaller one in
-    # the first pass)"
-    assert "multiplied by a constant factor (a smaller one in the first pass)" in text
-    assert meta["rate_scale"] != 1 and meta["rate_scale"] * meta["first_pass_scale"] < \
-        meta["rate_scale"]
+    # "the paper's schedule of step sizes scaled (halved in the first pass, doubled after it)"
+    assert "scaled (halved in the first pass, doubled after it)" in text
+    assert (meta["rate_scale"], meta["rate_scale"] * meta["first_pass_scale"]) == (2, 0.5)
+    assert "value of the loss's constant $j$ that the paper does not give" in text
     assert "test error below one percent" in text and meta["test_error"] < 0.01
 
 
