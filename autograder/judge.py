@@ -111,6 +111,7 @@ def _free_names(tree: ast.Module) -> set[str]:
     bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef,
                                                                 ast.AsyncFunctionDef,
                                                                 ast.ClassDef))}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.name}
     return loaded - bound - _defined(tree) - set(dir(builtins))
 
 

@@ -265,4 +265,8 @@ def test_shipped_activations_are_what_the_shipped_weights_compute():
     assert shipped.keys() == fresh.keys()
     for name, array in fresh.items():
         assert shipped[name].shape == array.shape and shipped[name].dtype == array.dtype, name
-        np.testing.assert_allclose(shipped[name], array, rtol=1e-4, atol=1e-5, err_msg=name)
+        # float32 sums: their rounding scales with the largest value (summation order and
+        # so the last bits depend on the BLAS kernel and its threads)
+        scale = max(1.0, float(np.abs(array).max())) if array.dtype.kind == "f" else 1.0
+        np.testing.assert_allclose(shipped[name], array, rtol=1e-4, atol=1e-5 * scale,
+                                   err_msg=name)
