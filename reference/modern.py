@@ -93,7 +93,7 @@ def count_parameters(params: dict | None = None) -> int:
     return sum(int(np.prod(s)) for s in shapes.values())
 
 
-#: The seed article's count on a 28x28 input ("approximately 45 thousand"), for both variants.
+#: The seed article's count on a 28x28 input ("approx 45 thousand"), for both variants.
 SEED_PARAMETERS = 44_426
 assert count_parameters() == sum(layer_params(28).values()) == SEED_PARAMETERS
 

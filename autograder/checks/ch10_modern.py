@@ -306,7 +306,7 @@ def _count_slip(name: str, got: int, side: int):
     layers = _variant_layers(side)
     no_bias = right - 6 - 16 - 120 - 84 - 10
     if got == 45_000:
-        return (f"{name}: 45,000 is the seed article's rounding (\"approximately 45 thousand\"); "
+        return (f"{name}: 45,000 is the seed article's rounding (\"approx 45 thousand\"); "
                 "compute the exact total")
     if got == no_bias:
         return f"{name}: you left out the biases (one per kernel and one per dense unit)"
