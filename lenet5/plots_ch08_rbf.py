@@ -13,13 +13,14 @@ def show_penalties(image, f6, penalties, label, predicted, title=None):
 
     image: (H, W) the input digit, drawn in grey (dark = high); f6: (84,) F6 outputs, drawn
     signed (red +, blue -) on the squashing function's range +-1.7159, like the codes;
-    penalties: (10,); label: true class; predicted: the class the network chose (computed by
-    the caller). The predicted class is drawn in orange, the true class outlined (legend).
+    penalties: (10,), drawn on a log scale so that a small penalty next to large ones still
+    shows; label: true class; predicted: the class the network chose (computed by the
+    caller). The predicted class's bar is orange, the true class's bar hatched (legend).
     """
     from matplotlib.patches import Patch
 
     f6 = np.asarray(f6).reshape(12, 7)
-    penalties = np.asarray(penalties)
+    penalties = np.asarray(penalties, dtype=float)
     fig, axes = plt.subplots(1, 3, figsize=(7.6, 2.8), layout="constrained",
                              gridspec_kw={"width_ratios": [1, 0.75, 2.4]})
     shown = axes[0].imshow(image, cmap="gray_r")
@@ -35,23 +36,26 @@ def show_penalties(image, f6, penalties, label, predicted, title=None):
                        ticks=[-A_SQUASH, -1, 0, 1, A_SQUASH])
     bar.ax.tick_params(labelsize=7)
     bar.set_label("output (red +, blue -)", fontsize=8)
-    winner = int(predicted)
+    winner, label = int(predicted), int(label)
+    floor = max(float(penalties.min()), 1e-3) / 4          # the bottom of the log axis
     colors = ["tab:orange" if i == winner else "tab:blue" for i in range(len(penalties))]
-    bars = axes[2].bar(range(len(penalties)), penalties, color=colors)
-    bars[int(label)].set_edgecolor("black")
-    bars[int(label)].set_linewidth(2)
+    bars = axes[2].bar(range(len(penalties)), np.maximum(penalties, floor) - floor,
+                       bottom=floor, color=colors)
+    bars[label].set_hatch("///")
+    bars[label].set_edgecolor("black")
     for i, y in enumerate(penalties):
-        axes[2].text(i, y, f"{y:.1f}" if y < 100 else f"{y:.0f}", ha="center", va="bottom",
-                     fontsize=7)
+        axes[2].text(i, max(y, floor), f"{y:.1f}" if y < 100 else f"{y:.0f}", ha="center",
+                     va="bottom", fontsize=7)
+    axes[2].set_yscale("log")
+    axes[2].set_ylim(floor, float(penalties.max()) * 8)
     axes[2].set_xticks(range(len(penalties)))
     axes[2].tick_params(labelsize=8)
     axes[2].set_xlabel("class i", fontsize=9)
-    axes[2].set_ylabel("penalty $y_i$", fontsize=9)
+    axes[2].set_ylabel("penalty $y_i$ (log scale)", fontsize=9)
     axes[2].set_title("RBF penalties (smallest wins)", fontsize=9)
-    axes[2].set_ylim(0, max(penalties) * 1.3)
-    axes[2].legend(handles=[Patch(color="tab:orange", label=f"predicted ({winner})"),
-                            Patch(facecolor="white", edgecolor="black", linewidth=2,
-                                  label=f"label ({int(label)})")],
+    axes[2].legend(handles=[Patch(facecolor="tab:orange", label=f"predicted ({winner})"),
+                            Patch(facecolor="white", edgecolor="black", hatch="///",
+                                  label=f"label ({label})")],
                    fontsize=8, loc="upper left", ncols=2, frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
@@ -97,14 +101,15 @@ def show_squash_curvature(a, f, abs_f2, peaks):
     left.set_title("$f$ (dotted: asymptotes $\\pm 1.7159$)", fontsize=9)
     left.legend(fontsize=8, loc="lower right")
     right.plot(a, abs_f2, color="tab:green", label="$|f''(a)|$")
-    for p in peaks:
-        right.axvline(p, color="tab:green", linestyle="--", linewidth=0.8)
-    for v in (-1, 1):
-        right.axvline(v, color="tab:red", linestyle=":", linewidth=1)
+    right.plot(peaks, np.interp(peaks, a, abs_f2), "o", color="tab:green", markersize=7,
+               label=f"its maxima, $a = \\pm{abs(peaks[0]):.3f}$")
+    for k, v in enumerate((-1, 1)):
+        right.axvline(v, color="tab:red", linestyle=":", linewidth=1.2,
+                      label="$a = \\pm 1$, where $f = \\pm 1$" if k == 0 else None)
     right.set_xlim(a[0], a[-1])
+    right.set_ylim(0, float(abs_f2.max()) * 1.35)
     right.set_xlabel("$a$")
-    right.set_title(f"$|f''|$ peaks at $a = \\pm{abs(peaks[0]):.3f}$ (dashed); "
-                    f"red: $\\pm 1$", fontsize=9)
-    right.legend(fontsize=8)
+    right.set_title("$|f''|$ is largest next to $a = \\pm 1$", fontsize=9)
+    right.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig

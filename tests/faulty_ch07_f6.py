@@ -48,6 +48,31 @@ def dense_layer_counts(n_in, n_out):
 f6_params, f6_connections = 10164, 10164
 '''
 
+CONNECTIONS_NO_BIAS = '''
+def dense_layer_counts(n_in, n_out):
+    return n_out * (n_in + 1), n_out * n_in
+
+
+f6_params, f6_connections = dense_layer_counts(120, 84)
+'''
+
+DX_TRANSPOSED = '''
+def dense_backward(dout, cache):
+    x, w = cache
+    return w @ dout.T, x.T @ dout, dout.sum(axis=0)
+'''
+
+CACHE_ONLY_X = '''
+def dense_forward(x, w, b):
+    return x @ w + b, (x,)
+'''
+
+BACKWARD_FROM_CACHE = '''
+def dense_backward(dout, cache):
+    x, w = cache[0], cache[1]
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+'''
+
 SLOPE_PLAIN_TANH = '''
 def squash_backward_from_output(dy, y):
     return dy * (1 - y ** 2)
@@ -66,6 +91,10 @@ FAULTY = {
     "ch07_dw_transposed": ("ch07_f6", {"dense_backward": DW_TRANSPOSED}),
     "ch07_counts_no_bias": ("ch07_f6", {"f6_counts": COUNTS_NO_BIAS}),
     "ch07_counts_typed": ("ch07_f6", {"f6_counts": COUNTS_TYPED}),
+    "ch07_connections_no_bias": ("ch07_f6", {"f6_counts": CONNECTIONS_NO_BIAS}),
+    "ch07_dx_transposed": ("ch07_f6", {"dense_backward": DX_TRANSPOSED}),
+    "ch07_cache_only_x": ("ch07_f6", {"dense_forward": CACHE_ONLY_X,
+                                      "dense_backward": BACKWARD_FROM_CACHE}),
     "ch07_slope_plain_tanh": ("ch07_f6", {"squash_backward_from_output": SLOPE_PLAIN_TANH}),
     "ch07_slope_without_dy": ("ch07_f6", {"squash_backward_from_output": SLOPE_WITHOUT_DY}),
 }
@@ -84,6 +113,14 @@ EXPECTED = {
     "ch07_counts_no_bias": (12, "each unit also has a bias of its own"),
     # F6's values are right (1 of the 3 hidden points), the function only fits F6.
     "ch07_counts_typed": (13, "typed-in values only fit F6"),
+    # The visible check names the missing bias connections; the hidden one does too.
+    "ch07_connections_no_bias": (12, "a bias is a connection too"),
+    # Partial credit: dw and db pass, dx fails (2 of the 3 hidden points); the visible
+    # message names the shape (review: check_array alone drops the hint on shapes).
+    "ch07_dx_transposed": (13, "dx has one entry per entry of x"),
+    # dense_forward passes (its cache is not checked there); dense_backward fails on a cache
+    # without w, with a message about the cache instead of a bare IndexError.
+    "ch07_cache_only_x": (11, "what dense_forward put into the cache"),
     "ch07_slope_plain_tanh": (12, "you used 1 - y^2, the slope of the plain tanh(a)"),
     # Partial credit: the slope itself is right (1 of the 3 hidden points).
     "ch07_slope_without_dy": (13, "dy is missing: the chain rule multiplies dy by f'(a)"),

@@ -20,9 +20,12 @@ WEIGHT_SHAPES = [(84, 120, 84), (1, 1, 1), (5, 3, 5), (2, 7, 2), (4, 6, 4), (3, 
 BIAS_SHAPES = [(3, 84, 84), (4, 4, 4), (1, 6, 6), (5, 2, 2)]
 
 
-def _count_slip(params, n_in, n_out):
-    """The name of a known counting slip that gives ``params`` for the layer, or None."""
-    known = {n_out * n_in: f"Each of the {n_out} units also has one bias",
+def _count_slip(params, n_in, n_out, connections=False):
+    """The name of a known counting slip that gives ``params`` (or, with ``connections``, that
+    number of connections) for the layer, or None."""
+    known = {n_out * n_in: (f"One connection per weight, but a bias is a connection too (from "
+                            f"an input that is always 1): count one more per unit ({n_out})"
+                            if connections else f"Each of the {n_out} units also has one bias"),
              n_in * (n_out + 1): f"There is one bias per unit ({n_out}), not per input ({n_in})",
              n_out * n_in + n_in: f"There is one bias per unit ({n_out}), not per input ({n_in})",
              (n_in + 1) * (n_out + 1): "Only the units have biases, not the inputs"}
@@ -44,7 +47,7 @@ def check_counts(f6_params, f6_connections, dense_layer_counts) -> None:
     with parts("F6's counts f6_params and f6_connections"):
         for name, value in (("f6_params", f6_params), ("f6_connections", f6_connections)):
             check_int(name, value, 84 * (120 + 1),
-                      hint=_count_slip(value, 120, 84) or
+                      hint=_count_slip(value, 120, 84, name == "f6_connections") or
                       ("Count, per F6 unit, one weight per C5 output plus one bias"
                        if name == "f6_params" else
                        "A fully connected layer shares no weights: every parameter serves "
@@ -64,7 +67,7 @@ def check_counts(f6_params, f6_connections, dense_layer_counts) -> None:
                           hint=_count_slip(params, n_in, n_out) or
                           "Count, per unit, one weight per input plus one bias")
                 check_int(f"{what}, connections", connections, expected,
-                          hint=_count_slip(connections, n_in, n_out) or
+                          hint=_count_slip(connections, n_in, n_out, connections=True) or
                           "A fully connected layer shares no weights: every parameter serves "
                           "exactly one connection")
         except Exception as error:  # noqa: BLE001 - a wrong answer, or the student's code raised
@@ -184,9 +187,12 @@ def _backward_case(gen, dense_forward, dense_backward, n, fan_in, fan_out):
                 f"raised {forward_error}, and with the cache (x, w) of this book's "
                 f"dense_forward your dense_backward raised {type(error).__name__}: {error}. "
                 f"Fix dense_forward first") from None
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}. The shapes: "
-                             f"dx = dout @ w.T is (N, in), dw = x.T @ dout is (in, out), "
-                             f"db = dout summed over the batch is (out,)") from None
+        cache_hint = ("It can only use what your dense_forward put into the cache: keep "
+                      "there everything the gradients need. " if isinstance(
+                          error, (IndexError, KeyError, ValueError, TypeError)) else "")
+        raise AssertionError(f"{what} raised {type(error).__name__}: {error}. {cache_hint}"
+                             f"The shapes: dx = dout @ w.T is (N, in), dw = x.T @ dout is "
+                             f"(in, out), db = dout summed over the batch is (out,)") from None
     grads = unpack_gradients(what, result, ("dx", "dw", "db"), dout, dout_copy)
     return x, w, b, dout, grads, what, other_x
 
