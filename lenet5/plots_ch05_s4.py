@@ -48,8 +48,12 @@ def show_dependence(gradients, titles, *, suptitle=None):
     """
     gradients = [np.asarray(g, dtype=np.float64) for g in gradients]
     k = len(gradients)
-    fig, axes = plt.subplots(2, k, figsize=(1.35 * k + 1.7, 3.7), squeeze=False,
-                             layout="constrained")
+    # a narrow last column holds the legend (upper row) and the colour bar (lower row)
+    fig, grid = plt.subplots(2, k + 1, figsize=(1.35 * k + 1.7, 3.7), squeeze=False,
+                             layout="constrained", width_ratios=[1] * k + [0.75])
+    axes, side = grid[:, :k], grid[:, k]
+    for ax in side:
+        ax.axis("off")
     for j, (grad, title) in enumerate(zip(gradients, titles)):
         top, bottom = axes[0, j], axes[1, j]
         top.imshow(grad != 0, cmap="Greys", vmin=0, vmax=1.4)
@@ -63,10 +67,10 @@ def show_dependence(gradients, titles, *, suptitle=None):
     axes[1, 0].set_ylabel("derivative / largest", fontsize=8)
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
-    axes[0, -1].legend(handles=[Patch(facecolor=plt.get_cmap("Greys")(1 / 1.4), label="nonzero"),
-                                Patch(facecolor="white", edgecolor="0.6", label="zero")],
-                       loc="center left", bbox_to_anchor=(1.04, 0.5), fontsize=8,
-                       frameon=False, title="derivative", title_fontsize=8)
-    bar = fig.colorbar(im, ax=axes[1, -1], fraction=0.08, pad=0.04)
+    handles = [Patch(facecolor=plt.get_cmap("Greys")(1 / 1.4), label="nonzero"),
+               Patch(facecolor="white", edgecolor="0.6", label="zero")]
+    side[0].legend(handles=handles, loc="center left", fontsize=8, frameon=False,
+                   title="derivative", title_fontsize=8)
+    bar = fig.colorbar(im, cax=side[1].inset_axes([0.05, 0.0, 0.12, 1.0]))
     bar.ax.tick_params(labelsize=8)
     return fig

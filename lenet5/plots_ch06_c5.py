@@ -7,7 +7,7 @@ import numpy as np
 
 def show_vectors(vectors, row_labels, *, title=None, xlabel="unit"):
     """One row per vector, colour = value (red > 0, blue < 0, on a scale symmetric around 0,
-    with a colour bar). vectors: (K, D)."""
+    with a colour bar), and a black line wherever the row label changes. vectors: (K, D)."""
     vectors = np.asarray(vectors)
     k, d = vectors.shape
     fig, ax = plt.subplots(figsize=(min(7.5, 2 + d / 12), 0.9 + 0.26 * k))
@@ -16,6 +16,9 @@ def show_vectors(vectors, row_labels, *, title=None, xlabel="unit"):
                    interpolation="nearest")
     ax.set_yticks(range(k))
     ax.set_yticklabels(row_labels)
+    for i in range(1, k):                       # a line between groups of rows with one label
+        if row_labels[i] != row_labels[i - 1]:
+            ax.axhline(i - 0.5, color="black", linewidth=1.8)
     ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title, fontsize=10)
@@ -56,17 +59,21 @@ def show_replicated(field, predictions, best_penalty, *, window=32, step=4, mark
     for (i, j), colour in zip(marks, colours):
         # drawn 1 pixel inside the window, so that windows sharing an edge stay visible
         ax0.add_patch(plt.Rectangle((j * step + 0.5, i * step + 0.5), window - 2, window - 2,
-                                    fill=False, edgecolor=colour, linewidth=1.6))
-        ax1.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=colour,
-                                    linewidth=2))
+                                    fill=False, edgecolor=colour, linewidth=2.4))
+        # a white rim under the coloured square keeps it visible on every cell colour
+        for width, edge in ((5.5, "white"), (3, colour)):
+            ax1.add_patch(plt.Rectangle((j - 0.42, i - 0.42), 0.84, 0.84, fill=False,
+                                        edgecolor=edge, linewidth=width))
     ax0.set_title(f"{field.shape[0]}x{field.shape[1]} input field", fontsize=10)
     ax0.set_xticks([0, field.shape[1] - 1])
     ax0.set_yticks([0, field.shape[0] - 1])
     im = ax1.imshow(best_penalty, cmap="viridis_r", interpolation="nearest")
     for i in range(predictions.shape[0]):
         for j in range(predictions.shape[1]):
+            red, green, blue, _ = im.cmap(im.norm(best_penalty[i, j]))
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5     # luminance of the cell
             ax1.text(j, i, str(predictions[i, j]), ha="center", va="center", fontsize=8,
-                     color="white" if best_penalty[i, j] < np.median(best_penalty) else "black")
+                     fontweight="bold", color="white" if dark else "black")
     ax1.set_title(f"{predictions.shape[0]}x{predictions.shape[1]} positions: the digit read "
                   f"there\n(one step = {step} input pixels)", fontsize=9)
     ax1.set_xticks(range(predictions.shape[1]))

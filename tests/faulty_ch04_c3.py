@@ -107,6 +107,9 @@ _RIGHT_COUNTS = dict(params="int(table.sum()) * kernel * kernel + table.shape[1]
 COUNTS_FULL = _COUNTS.format(**{**_RIGHT_COUNTS,
                                 "params": "table.shape[1] * (table.shape[0] * kernel * kernel + 1)"})
 COUNTS_NO_BIAS = _COUNTS.format(**{**_RIGHT_COUNTS, "params": "int(table.sum()) * kernel * kernel"})
+# The bias is a parameter but not counted as a connection: 150,000 connections instead of 151,600.
+COUNTS_NO_BIAS_CONNECTION = _COUNTS.format(**{**_RIGHT_COUNTS, "connections":
+                                              "int(table.sum()) * kernel * kernel * out_side ** 2"})
 # The paper's numbers typed in, and a function that returns them whatever its arguments.
 COUNTS_TYPED = _COUNTS.format(**{**_RIGHT_COUNTS, "params": "1516", "connections": "151600",
                                  "c3": "1516, 151600"})
@@ -128,6 +131,7 @@ FAULTY = {
     "c3_counts_full": ("ch04_c3", {"c3_counts": COUNTS_FULL}),
     "c3_counts_no_bias": ("ch04_c3", {"c3_counts": COUNTS_NO_BIAS}),
     "c3_counts_typed": ("ch04_c3", {"c3_counts": COUNTS_TYPED}),
+    "c3_counts_no_bias_connection": ("ch04_c3", {"c3_counts": COUNTS_NO_BIAS_CONNECTION}),
 }
 
 EXPECTED = {
@@ -144,6 +148,7 @@ EXPECTED = {
     "c3_backward_dx_unmasked": (15, "dx uses the weights of absent connections"),
     "c3_backward_db_mean": (15, "2 of 3 parts passed"),
     "c3_counts_full": (15, "That is a fully connected layer"),
-    "c3_counts_no_bias": (16, "Add one bias per output map"),
+    "c3_counts_no_bias": (15, "Add one bias per output map"),
     "c3_counts_typed": (16, "sparse_conv_counts(Table I, 3, 12): expected"),
+    "c3_counts_no_bias_connection": (15.5, "(connections): expected 480, got 432"),
 }

@@ -100,7 +100,7 @@ EXPECTED = {
     "ch05_lookup_table": (11, "compute the fields from the stack it is given"),
     "ch05_no_value_error": (12.5, "1 of 2 parts passed"),
     "ch05_no_bias_connection": (13, "Count the bias connection of each unit too"),
-    "ch05_weighted_sum": (12, "not of its output f(a)"),
+    "ch05_weighted_sum": (10, "not of its output f(a)"),
     "ch05_no_table": (13, "Table I connects"),
     "ch05_swapped_unit": (10, "you probed unit (map 0, row 4, column 3)"),
 }

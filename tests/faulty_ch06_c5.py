@@ -52,6 +52,17 @@ def conv_layer_counts(maps, in_side, kernel, in_maps):
 c5_params, c5_connections = conv_layer_counts(120, 5, 5, 16)
 '''
 
+# in_maps left out: right for C1 (one input map) only.
+COUNTS_WITHOUT_IN_MAPS = '''
+def conv_layer_counts(maps, in_side, kernel, in_maps):
+    out_side = in_side - kernel + 1
+    params = maps * (kernel * kernel + 1)
+    return params, params * out_side * out_side
+
+
+c5_params, c5_connections = conv_layer_counts(120, 5, 5, 16)
+'''
+
 TYPED_COUNTS = '''
 def conv_layer_counts(maps, in_side, kernel, in_maps):
     return 48120, 48120
@@ -93,6 +104,7 @@ FAULTY = {
     "ch06_no_fit_check": ("ch06_c5", {"lenet_map_sizes": NO_FIT_CHECK}),
     "ch06_counts_without_bias": ("ch06_c5", {"c5_counts": COUNTS_WITHOUT_BIAS}),
     "ch06_typed_counts": ("ch06_c5", {"c5_counts": TYPED_COUNTS}),
+    "ch06_counts_without_in_maps": ("ch06_c5", {"c5_counts": COUNTS_WITHOUT_IN_MAPS}),
     "ch06_windows_channels_last": ("ch06_c5", {"c5_windows": WINDOWS_CHANNELS_LAST}),
     "ch06_windows_straight_reshape": ("ch06_c5", {"c5_windows": WINDOWS_STRAIGHT_RESHAPE}),
     "ch06_windows_400": ("ch06_c5", {"c5_windows": WINDOWS_400}),
@@ -103,10 +115,11 @@ FAULTY = {
 EXPECTED = {
     "ch06_transposed_reshape": (15, "a transposed reshape"),
     "ch06_channels_last": (15, "flattened in different orders"),
-    "ch06_floor_division": (19, "cannot be cut into 2x2 blocks"),
+    "ch06_floor_division": (17, "lenet_map_sizes(38)"),
     "ch06_no_fit_check": (17, "the blog post this project grew from"),
     "ch06_counts_without_bias": (17, "Each of the 120 units also has one bias"),
-    "ch06_typed_counts": (18, "Per map: kernel x kernel weights on each input map"),
+    "ch06_typed_counts": (18, "Per map: kernel x kernel weights on each of the in_maps input maps"),
+    "ch06_counts_without_in_maps": (17, "conv_layer_counts(2, 3, 2, 3)[0] (parameters)"),
     "ch06_windows_channels_last": (15, "each window is flattened channels-last"),
     "ch06_windows_straight_reshape": (15.75, "you reshaped the (N, C, P, Q, 5, 5) windows straight"),
     "ch06_windows_400": (19.25, "Failed: another number of maps"),

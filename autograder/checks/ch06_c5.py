@@ -200,7 +200,7 @@ def check_lenet_map_sizes(lenet_map_sizes) -> None:
                 raise AssertionError(f"{what} raised {type(error).__name__}: {error}; but a "
                                      f"{n}x{n} input is valid (expected C5 side "
                                      f"{expected['C5']}). Check the rules: a valid 5x5 "
-                                     f"convolution gives m - 5 + 1, a subsampling m / 2") from None
+                                     f"convolution gives m - 5 + 1, a subsampling m // 2 (m even)") from None
             if not isinstance(got, dict):
                 raise AssertionError(f"{what}: expected a dict, got {type(got).__name__}")
             if set(got) != set(expected):
