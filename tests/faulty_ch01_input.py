@@ -87,6 +87,7 @@ FAULTY = {
     "background_only": ("ch01_input", {"to_lenet_input": BACKGROUND_ONLY}),
     "forgets_gzip": ("ch01_input", {"read_idx": READ_WITHOUT_GZIP}),
     "ink_175": ("ch01_input", {"to_lenet_input": INK_175}),
+    "ink_175_visible": ("ch01_input", {"to_lenet_input": INK_175}),
     "loops_forever": ("ch01_input", {"read_idx": "while True:\n    pass"}),
     "raises": ("ch01_input", {"to_lenet_input": "raise RuntimeError('I give up')"}),
     "kills_kernel": ("ch01_input", {"read_idx": "import os\nos._exit(1)"}),
@@ -105,6 +106,9 @@ EXPECTED = {
     "background_only": (5, "the output holds no digit"),
     "forgets_gzip": (8, "bad magic number"),
     "ink_175": (7, "ink maps to 1.75"),
+    # the visible check compares a slice: its message names the pixels, not "index ()"
+    "ink_175_visible": (7, "x[0, 0, 2, 1:4] (padding, the ink pixel, paper): 1 of 3 values are "
+                           "wrong; first at index (1,)"),
     "loops_forever": (8, "ran past its time limit of 20 s"),
     "raises": (5, "I give up"),
 }

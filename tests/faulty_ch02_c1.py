@@ -78,6 +78,8 @@ FAULTY = {
         "c1_counts": "c1_params = 6 * (5 * 5 + 1) * 1.0\nc1_connections = 122304.0"}),
     "naive_wrong_fast_right": ("ch02_c1", {"conv_forward_naive": NAIVE_WRONG}),
     "backward_no_flip": ("ch02_c1", {"conv_backward": BACKWARD_NO_FLIP}),
+    "flipped_kernel_visible": ("ch02_c1", {"conv_forward": _CONV.format(
+        prelude="w = w[:, :, ::-1, ::-1]")}),
     "flipped_kernel_backward": ("ch02_c1", {"conv_forward": _CONV.format(
         prelude="w = w[:, :, ::-1, ::-1]")}),
     "same_padding_backward": ("ch02_c1", {"conv_forward": _CONV.format(
@@ -91,6 +93,9 @@ EXPECTED = {
     # the student's conv_forward and says to fix that first); the hidden backward check
     # judges dx against the gradient of the student's own (flipped) forward pass
     "flipped_kernel": (16, "convolution with the kernel flipped"),
+    # the visible check of conv_forward diagnoses the flip too (student review)
+    "flipped_kernel_visible": (16, "conv_forward(x, w, b): your output is a convolution with "
+                                   "the kernels flipped"),
     "flipped_kernel_backward": (16, "so fix conv_forward first"),
     "same_padding": (15, "you padded the input"),
     "same_padding_backward": (15, "your conv_forward is wrong too (see its check)"),

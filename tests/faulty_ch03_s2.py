@@ -106,6 +106,7 @@ FAULTY = {
     "s2_backward_per_image": ("ch03_s2", {"subsample_backward": BACKWARD_PER_IMAGE}),
     "s2_counts_no_bias": ("ch03_s2", {"s2_counts": COUNTS_NO_BIAS}),
     "s2_counts_params_per_unit": ("ch03_s2", {"s2_counts": COUNTS_PARAMS_PER_UNIT}),
+    "s2_counts_params_per_unit_visible": ("ch03_s2", {"s2_counts": COUNTS_PARAMS_PER_UNIT}),
     "s2_counts_ignore_window": ("ch03_s2", {"s2_counts": COUNTS_IGNORE_WINDOW}),
     "s2_counts_typed": ("ch03_s2", {"s2_counts": COUNTS_TYPED}),
 }
@@ -121,7 +122,10 @@ EXPECTED = {
     "s2_backward_no_coeff": (10, "but not multiplied by the map"),
     "s2_backward_per_image": (10, "so sum over the batch too"),
     "s2_counts_no_bias": (12, "4 inputs plus its bias"),
-    "s2_counts_params_per_unit": (12, "count them once per map, not once per unit"),
+    # the visible check (student review) and the hidden one: 1 + 0.5 + 0.5
+    "s2_counts_params_per_unit": (11, "count them once per map, not once per unit"),
+    "s2_counts_params_per_unit_visible": (11, "a larger input adds units but no parameter"),
     "s2_counts_ignore_window": (12.5, "ignores the argument window"),
-    "s2_counts_typed": (12.5, "subsample_counts(3, 8, window=2): expected (6, 240)"),
+    # the visible check catches connections that ignore in_side (student review): 1 + 0.5
+    "s2_counts_typed": (11.5, "subsample_counts(3, 8, window=2): expected (6, 240)"),
 }
