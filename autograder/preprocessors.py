@@ -68,6 +68,12 @@ class FeedbackSummary(NbGraderPreprocessor):
         info = resources.get("nbgrader", {})
         head = (f"## Your score: {info['score']:g} of {info['max_score']:g} points\n\n"
                 if "score" in info else "## Your results\n\n")
+        stopped = [_stopped_line(cell) for cell in nb.cells if cell.cell_type == "code"
+                   and not cell.metadata.get("nbgrader", {}).get("grade")
+                   and any(o.output_type == "error" for o in cell.outputs)]
+        if stopped:  # a failing cell of the student's own explains later "is not defined"
+            head += ("**Cells of yours that stopped with an error** (tests after them may "
+                     "fail because of it):\n\n" + "\n".join(stopped) + "\n\n")
         if info.get("late_penalty"):
             head += (f"**Handed in late:** {info['late_penalty']:g} points were taken off by "
                      f"the course's late policy (the tests below show the points before "
@@ -77,6 +83,12 @@ class FeedbackSummary(NbGraderPreprocessor):
                  "\n</table>") if rows else "This notebook has no graded test."
         nb.cells = [new_markdown_cell(head + table)] + cells
         return nb, resources
+
+
+def _stopped_line(cell) -> str:
+    name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {cell.get('id', '?')}"
+    error = [o for o in cell.outputs if o.output_type == "error"][-1]
+    return f"- {html.escape(name)}: {html.escape(error.ename)}: {html.escape(error.evalue)}"
 
 
 def cell_result(cell) -> tuple[str, str]:

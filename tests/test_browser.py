@@ -259,7 +259,7 @@ FEEDBACK_PAGES = {
     "pads_with_zero": "must be -0.1, not 0",          # lost points, with a picture
     "reference": "Your score: 10 of 10 points",       # full marks
     "kills_own_kernel": "it was killed (SIGKILL)",    # a limit named
-    "loops_forever": "ran past its time limit of 20 s",
+    "loops_forever": "read_idx: TimeoutError: this cell ran past its time limit of 20 s",
 }
 FEEDBACK_SHOTS = cli.REPO / "_build" / "screenshots" / "feedback"
 
