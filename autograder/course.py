@@ -68,6 +68,7 @@ class Result:
     reason: str = ""
     late_hours: float = 0.0  # past the due date and the student's extension
     penalty: float = 0.0     # points taken off for lateness (``score`` is after it)
+    manual: float = 0.0      # points a manual review (formgrader) added or took off
     kept: bool = False       # unchanged since an earlier run graded it: not graded again
 
 

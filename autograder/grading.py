@@ -32,7 +32,7 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 from tqdm import tqdm
 
-from autograder import integrity, report
+from autograder import integrity, report, review
 from autograder.release import fingerprint
 from autograder.term import Term, configure, read_term
 from autograder.course import (BOOK, REPO, SOLUTIONS, Result, instructor_env, chapters, check_success as _check, course_config,
@@ -75,6 +75,9 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     if sandbox and not sandbox_module.available():
         raise RuntimeError("bubblewrap is needed to sandbox the kernels: apt-get install "
                            "bubblewrap (or grade with --no-sandbox, resource limits only)")
+    course_id = course_config(out).CourseDirectory.course_id
+    reviews = review.saved(f"sqlite:///{out / 'gradebook.db'}", course_id,
+                           json.loads((out / STATE).read_text()) if (out / STATE).is_file() else {})
     if regrade:
         for folder in FOLDERS:
             shutil.rmtree(out / folder, ignore_errors=True)
@@ -159,6 +162,11 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
         warnings.simplefilter("ignore")
         for (result, task), outcome in zip(tasks, outcomes):
             _record(api, result, task, outcome)
+            if result.status == "graded":  # a review of these same files is kept
+                files = hashes["/".join((result.student, result.chapter))].split(":")[0]
+                if review.restore(api.coursedir.db_url, course_id, result,
+                                  reviews.get((result.student, result.chapter)), files):
+                    api.generate_feedback(result.chapter, result.student, force=True)
         for result in results:
             if result.kept:
                 continue
@@ -167,6 +175,7 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
             if result.status == "error":
                 report.error_feedback(out / "feedback" / result.student / result.chapter, result)
     results.sort(key=lambda r: (r.student, r.chapter))
+    review.rescore(api.coursedir.db_url, course_id, results)
     report.write_all(out, results, api.coursedir.db_url)
     (out / STATE).write_text(json.dumps(hashes, indent=0, sort_keys=True))
     for folder in ("staged", "work"):
@@ -187,16 +196,15 @@ def folder_hash(folder: Path) -> str:
 def _previous(out: Path) -> tuple[dict, dict]:
     """What an earlier run left in ``out``: its results by (student, chapter), and the hash
     of each submission it graded."""
-    rows, hashes = {}, {}
-    if (out / "grades.csv").is_file() and (out / STATE).is_file():
-        with (out / "grades.csv").open(newline="") as f:
-            for row in csv.DictReader(f):
-                rows[row["student"], row["chapter"]] = Result(
-                    row["student"], row["chapter"], float(row["score"]),
-                    float(row["max_score"]), row["status"], row["reason"],
-                    float(row.get("late_hours") or 0), float(row.get("penalty") or 0))
-        hashes = json.loads((out / STATE).read_text())
-    return rows, hashes
+    if not ((out / "grades.csv").is_file() and (out / STATE).is_file()):
+        return {}, {}
+    return ({(r.student, r.chapter): r for r in review.read_results(out)},
+            json.loads((out / STATE).read_text()))
+
+
+def grading_api(out: Path):
+    """nbgrader's API on a grading folder ``out`` and its gradebook."""
+    return _api(_config(out))
 
 
 def _config(root: Path, private_db: Path | None = None):
@@ -269,7 +277,7 @@ def _prepare(student: str, chapter_dir: Path, known: list[str], out: Path):
     except integrity.Unreadable as e:
         result.reason = str(e)
         return result, None
-    nb, notes = integrity.restore_structure(nb, release)
+    nb, notes = integrity.restore_structure(nb, release, integrity.made_from(nb, chapter))
     if notes:
         nb.cells.insert(0, new_markdown_cell("**Notes of the grader on this submission**\n\n" +
                                              "\n".join(f"- {n}" for n in notes)))
@@ -418,10 +426,8 @@ def _record(api, result: Result, task: dict, outcome: dict) -> None:
                               "student": student, "db_url": coursedir.db_url}}
     SaveAutoGrades().preprocess(nb, resources)
     AssignLatePenalties(parent=api).preprocess(nb, resources)  # the term's policy (configure)
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:  # score: review.rescore
         submission = gb.find_submission(chapter, student)
-        result.penalty = float(submission.late_submission_penalty or 0)
-        result.score = submission.score - result.penalty
         result.late_hours = round(submission.total_seconds_late / 3600, 2)
     result.status = "graded"
     result.reason = "; ".join(reasons + outcome.get("events", []))

@@ -24,14 +24,15 @@ def write_all(out: Path, results, db_url: str) -> None:
 
 def write_grades(results, path: Path) -> None:
     """One row per student and chapter: student, chapter, score (after any late penalty),
-    max_score, status (graded, error, missing), hours late, penalty, reason."""
+    max_score, status (graded, error, missing), hours late, penalty, the points a manual
+    review changed, reason."""
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "chapter", "score", "max_score", "status", "late_hours",
-                         "penalty", "reason"])
+                         "penalty", "manual", "reason"])
         for r in results:
             writer.writerow([r.student, r.chapter, f"{r.score:g}", f"{r.max_score:g}",
-                             r.status, f"{r.late_hours:g}", f"{r.penalty:g}", r.reason])
+                             r.status, f"{r.late_hours:g}", f"{r.penalty:g}", f"{r.manual:g}", r.reason])
 
 
 def write_questions(results, db_url: str, path: Path, order: dict) -> list[dict]:
@@ -115,7 +116,8 @@ def _per_student(results) -> list[str]:
         for chapter in chapters:
             r = done.get(chapter)
             cells.append("—" if r is None else "missing" if r.status == "missing" else
-                         f"{r.score:g}" + (f" (late, -{r.penalty:g})" if r.late_hours else ""))
+                         f"{r.score:g}" + (f" (late, -{r.penalty:g})" if r.late_hours else "") +
+                         (f" (reviewed, {r.manual:+g})" if r.manual else ""))
         total = sum(r.score for r in done.values())
         lines.append(f"| {student} | " + " | ".join(cells) + f" | {total:g} / {possible:g} | "
                      f"{sum(r.status == 'missing' for r in done.values())} | "

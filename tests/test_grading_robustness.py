@@ -336,3 +336,118 @@ def test_a_term_with_due_dates_extensions_and_a_roster(tmp_path):
     # nothing changed: nothing is graded again
     assert all(r.kept or r.status == "missing" for r in grade(
         submitted, out, cell_timeout=20, term=read_term(tmp_path / "course.toml")))
+
+
+def test_a_manual_review_survives_regrading(tmp_path):
+    """An instructor reviews a submission in formgrader (`python -m autograder review`): the
+    manual score and comment reach grades.csv, the feedback and the LMS export, survive
+    grading again (`--regrade` too), and are dropped, with a reason, once the files change."""
+    import json
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from autograder.grading import grade
+    from autograder.term import Term
+    from conftest import notebook_of, submit
+
+    needs("ch01_input")
+    submitted, out = tmp_path / "submitted", tmp_path / "grading"
+    bob = submit(submitted, "bob", "ch01_input", notebook_of(cli.BOOK, "ch01_input"))
+    grade(submitted, out, cell_timeout=20, term=Term())
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "review", str(out), "--port", str(port),
+         "--no-browser"], cwd=cli.REPO, env={**cli.instructor_env(), "JUPYTER_TOKEN": "t0k"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def api(path, data=None):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/formgrader/api/{path}", method="GET" if data is None
+            else "PUT", data=None if data is None else json.dumps(data).encode(),
+            headers={"Authorization": "token t0k"})
+        return json.loads(urllib.request.urlopen(request, timeout=60).read())
+
+    try:
+        for _ in range(120):
+            try:
+                assert api("status") == {"status": True}
+                break
+            except OSError:
+                time.sleep(0.5)
+        notebooks = api("submitted_notebooks/ch01_input/ch01_input")
+        (submission,) = [n["id"] for n in notebooks if n["student"] == "bob"]
+        grades = {g["name"]: g for g in api(f"grades?submission_id={submission}")}
+        comments = {c["name"]: c for c in api(f"comments?submission_id={submission}")}
+        question = next(name for name, g in grades.items() if g["max_score"] >= 2)
+        api(f"grade/{grades[question]['id']}", {"manual_score": 2, "extra_credit": 0})
+        api(f"comment/{next(iter(comments.values()))['id']}",  # comments go on answers
+            {"manual_comment": "Your reader is right; the test used an old file."})
+    finally:
+        server.send_signal(signal.SIGINT)
+        log = server.communicate(timeout=120)[0]
+    assert server.returncode == 0, log
+    assert "updated" in log
+
+    def bob_row():
+        return next(r for r in _csv(out / "grades.csv") if r["student"] == "bob")
+
+    def bob_page():
+        return _feedback(out, "bob", "ch01_input")
+
+    assert (bob_row()["score"], bob_row()["manual"]) == ("2", "2")
+    assert "the test used an old file" in bob_page()
+    assert "| bob | 2 (reviewed, +2) |" in (out / "report.md").read_text()
+    assert cli_main(["export", str(out), "--to", "canvas", "--course",
+                     str(tmp_path / "no_term.toml")]) == 0
+    canvas = {row["SIS User ID"]: row for row in _csv(out / "canvas_grades.csv")}
+    assert [v for k, v in canvas["bob"].items() if k.startswith("ch01_input")] == ["2"]
+
+    # grading again, even afresh, keeps the review of the same files
+    grade(submitted, out, cell_timeout=20, term=Term(), regrade=True)
+    assert (bob_row()["score"], bob_row()["manual"]) == ("2", "2")
+    assert "the test used an old file" in bob_page()
+    # new files: the review was of other work
+    nb = nbformat.read(bob, as_version=4)
+    nb.cells.append(new_code_cell("x = 1"))
+    nbformat.write(nb, bob)
+    grade(submitted, out, cell_timeout=20, term=Term())
+    assert (bob_row()["score"], bob_row()["manual"]) == ("0", "0")
+    assert "the review was dropped" in bob_row()["reason"]
+    assert "the test used an old file" not in bob_page()
+
+
+def test_an_edited_exercise_does_not_blame_work_made_from_the_earlier_release():
+    """The instructor changes a test and its points after releasing: a submission made from
+    the earlier edition is graded with the current test, and its notes say the release
+    changed, not that the student edited anything."""
+    import copy
+
+    from autograder import integrity
+
+    path = cli.BOOK / "ch01_input" / "ch01_input.ipynb"
+    current = nbformat.read(path, as_version=4)
+    stamp = current.metadata["lenet5"]["release"]
+    found = integrity._edition("ch01_input", stamp)  # from git's history of book/
+    assert found is not None and found.metadata["lenet5"]["release"] == stamp
+    earlier = copy.deepcopy(current)
+    tests = [c for c in earlier.cells if c.metadata.get("nbgrader", {}).get("grade") and
+             not c.metadata["nbgrader"].get("solution")]
+    tests[0].source += "\nassert True  # the old version"
+    tests[1].metadata["nbgrader"]["points"] += 1
+    added = tests[2].metadata["nbgrader"]["grade_id"]
+    earlier.cells.remove(tests[2])  # a test the current release added
+    student = copy.deepcopy(earlier)
+    _, notes = integrity.restore_structure(student, current, earlier)
+    assert len(notes) == 3 and not any("was edited" in n or "was deleted" in n for n in notes)
+    assert f"test cell '{added}' is new since your copy was released: it was added" in notes
+    # the same differences in work made from the current edition are the student's
+    _, notes = integrity.restore_structure(student, current, None)
+    assert sum("was edited" in n or "was deleted" in n or "was changed" in n
+               for n in notes) == 3
