@@ -1,14 +1,14 @@
-"""Grading a class: in parallel, each kernel sandboxed, every submission a row.
+"""Grading a class: on Dask workers, each kernel sandboxed, every submission a row.
 
-The parent process registers the chapters in a fresh gradebook, checks each submission
-(``autograder.integrity``: readable, released structure restored) and stages
-it; ``jobs`` worker processes then autograde the staged submissions at the same time, each
-running nbgrader's own autograde and feedback for one submission after another, on a
-private copy of the gradebook, with the kernel in the sandbox of its grading slot
-(``autograder.sandbox``). Only the parent writes the course's gradebook: it records each
+The client (this process) registers the chapters in the gradebook, checks each submission
+(``autograder.integrity``: readable, released structure restored) and stages it; Dask workers
+(``autograder.cluster``: a local cluster, or an existing one) then autograde the staged
+submissions, each running nbgrader's own autograde and feedback for one submission at a time,
+on a private copy of the empty gradebook, with the kernel in the sandbox of its grading slot
+(``autograder.sandbox``). Only the client writes the course's gradebook: it records each
 autograded notebook with nbgrader's SaveAutoGrades, one after the other, so the gradebook is
-exactly what serial nbgrader would have written. A worker that crashes or outlives its time
-limit is killed with its kernel; its submission gets score 0 and the reason.
+exactly what serial nbgrader would have written. A submission whose grading failed everywhere
+(a worker crashing on it each time) gets score 0 and the reason.
 """
 from __future__ import annotations
 
@@ -17,15 +17,10 @@ import datetime
 import hashlib
 import json
 import os
-import queue
 import shutil
-import signal
-import subprocess
 import sys
-import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -35,21 +30,19 @@ from tqdm import tqdm
 from autograder import integrity, report, review
 from autograder.release import fingerprint
 from autograder.term import Term, configure, read_term
-from autograder.course import (BOOK, REPO, SOLUTIONS, Result, instructor_env, chapters, check_success as _check, course_config,
-                               nbgrader_api as _api)
+from autograder.course import (BOOK, SOLUTIONS, Result, chapters, course_config,
+                               check_success as _check, nbgrader_api as _api)
 
 FOLDERS = ("autograded", "feedback", "logs", "release", "staged", "work")
 STATE = "graded.json"  # the hash of each submission's files when it was graded
-# A worker process. jsonschema, under nbformat, builds an IRI grammar when imported if
-# rfc3987_syntax is installed (seconds of CPU per process); nbgrader needs no IRI check.
-WORKER = ("import sys; sys.modules['rfc3987_syntax'] = None; "
-          "from autograder.grading import serve; serve()")
+
 
 
 def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
-          jobs: int | None = None, notebook_timeout: int = 900, memory_mb: int = 4096,
-          sandbox: bool = True, term: Term | None = None,
-          regrade: bool = False, progress: bool = False) -> list[Result]:
+          jobs: int | None = None, scheduler: str | None = None,
+          notebook_timeout: int = 900, memory_mb: int = 4096, sandbox: bool = True,
+          term: Term | None = None, regrade: bool = False,
+          progress: bool = False) -> list[Result]:
     """Autograde every ``submitted/<student>/<chapter>/``; one Result per pair, in order.
 
     ``term`` (default: ``course.toml``, see ``autograder.term``) gives the due dates,
@@ -62,9 +55,11 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     (``kept``), the others are graded again, and results of
     submissions not in ``submitted`` stay as they were. ``regrade`` starts afresh.
 
-    Writes ``out/gradebook.db`` (afresh, with the chapters handed in), ``out/autograded``,
-    ``out/feedback/<student>/<chapter>/*.html``, ``out/grades.csv``, ``out/questions.csv`` and ``out/report.md`` with
-    ``out/score_distribution.png``. ``jobs`` notebooks run at once (default: one per core);
+    Writes ``out/gradebook.db``, ``out/autograded``,
+    ``out/feedback/<student>/<chapter>/*.html``, ``out/grades.csv``, ``out/questions.csv``
+    and ``out/report.md`` with
+    ``out/score_distribution.png``. ``scheduler`` (``tcp://HOST:PORT``) grades on that Dask
+    cluster; by default a local one of ``jobs`` workers (default: one per core);
     ``progress`` shows a bar on the terminal (notebooks done, failures, time left).
     """
     from autograder import sandbox as sandbox_module
@@ -129,35 +124,8 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
 
     settings = {"cell_timeout": cell_timeout or config.Execute.timeout,
                 "notebook_timeout": notebook_timeout, "memory_mb": memory_mb,
-                "sandbox": sandbox, "out": str(out),
-                "late": [term.penalty_per_day, term.days_accepted]}
-    todo = queue.Queue()
-    for k, (_, task) in enumerate(tasks):
-        todo.put((k, task))
-    outcomes = [None] * len(tasks)
-
-    def run(slot):
-        worker = Worker(out, slot)
-        try:
-            while True:
-                try:
-                    k, task = todo.get_nowait()
-                except queue.Empty:
-                    return
-                outcomes[k] = worker.grade({**settings, **task, "slot": slot})
-                with lock:
-                    failed[0] += not outcomes[k]["success"]
-                    bar.set_postfix(failed=failed[0], refresh=False)
-                    bar.update(1)
-        finally:
-            worker.stop()
-
-    first = sandbox_module.first_slot()
-    slots = [first + k for k in range(max(1, min(jobs or os.cpu_count() or 1, len(tasks))))]
-    lock, failed = threading.Lock(), [0]
-    with tqdm(total=len(tasks), unit="notebook", disable=not progress, smoothing=0.1,
-              desc="grading") as bar, ThreadPoolExecutor(max_workers=len(slots)) as pool:
-        list(pool.map(run, slots))
+                "sandbox": sandbox, "late": [term.penalty_per_day, term.days_accepted]}
+    outcomes = _run(tasks, out, settings, scheduler, jobs, progress) if tasks else []
     with warnings.catch_warnings():  # nbgrader's SQLAlchemy use warns on new submissions
         warnings.simplefilter("ignore")
         for (result, task), outcome in zip(tasks, outcomes):
@@ -181,6 +149,51 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     for folder in ("staged", "work"):
         shutil.rmtree(out / folder, ignore_errors=True)
     return results
+
+
+def _run(tasks: list, out: Path, settings: dict, scheduler: str | None, jobs: int | None,
+         progress: bool) -> list[dict]:
+    """Grade the staged ``tasks`` on Dask (``autograder.cluster``); write what comes back
+    (autograded notebook, feedback, a log of a failure) into ``out``; the outcomes, in order."""
+    from autograder import cluster
+
+    client = cluster.connect(scheduler, min(jobs or os.cpu_count() or 1, len(tasks))
+                             if not scheduler else None)
+    try:
+        workers, refused = cluster.capable_workers(client, settings["sandbox"])
+        for worker, why in refused.items():
+            print(f"worker {worker} will not grade: {why}", file=sys.stderr)
+        if not workers:
+            raise RuntimeError("no worker can sandbox the kernels (see above); grade with "
+                               "--no-sandbox only if you trust the code")
+        if progress and client.dashboard_link:
+            print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr)
+        failed = [0]
+
+        def done(k: int, outcome: dict) -> None:
+            task = tasks[k][1]
+            where = (task["student"], task["chapter"])
+            cluster.write_folder(out / "autograded" / where[0] / where[1],
+                                 outcome.pop("autograded", {}))
+            cluster.write_folder(out / "feedback" / where[0] / where[1],
+                                 outcome.pop("feedback", {}))
+            if not outcome["success"]:  # the reason, for the instructor
+                failed[0] += 1
+                (out / "logs").mkdir(exist_ok=True)
+                (out / "logs" / f"{where[0]}--{where[1]}.txt").write_text(
+                    f"{outcome.get('worker', '')}: {outcome.get('error')}\n")
+            bar.set_postfix(failed=failed[0], refresh=False)
+            bar.update(1)
+
+        with tqdm(total=len(tasks), unit="notebook", disable=not progress, smoothing=0.1,
+                  desc="grading") as bar:
+            return cluster.run(
+                client, [task for _, task in tasks],
+                [cluster.read_folder(out / "staged" / t["student"] / t["chapter"])
+                 for _, t in tasks],
+                (out / "work" / "template.db").read_bytes(), settings, workers, done)
+    finally:
+        cluster.close(client)
 
 
 def folder_hash(folder: Path) -> str:
@@ -291,69 +304,6 @@ def _prepare(student: str, chapter_dir: Path, known: list[str], out: Path):
     return result, {"student": student, "chapter": chapter, "notebook": path.stem}
 
 
-class Worker:
-    """A worker process of one grading slot: it grades the submissions it is handed, one after
-    the other, and is replaced when one outlives its time limit or kills it."""
-
-    def __init__(self, out: Path, slot: int):
-        self.out, self.slot, self.proc = out, slot, None
-        self.log = out / "work" / f"worker-{slot}.txt"
-
-    def grade(self, task: dict) -> dict:
-        """Grade one submission; return what the worker reported, or why it could not."""
-        work = self.out / "work" / f"{task['student']}--{task['chapter']}"
-        work.mkdir(parents=True)
-        (work / "task.json").write_text(json.dumps(task))
-        if self.proc is None:
-            with self.log.open("ab") as log:
-                self.proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
-                                             stdout=log, stderr=subprocess.STDOUT,
-                                             start_new_session=True, cwd=str(REPO),
-                                             env=instructor_env())
-        start, log_size = time.monotonic(), self.log.stat().st_size
-        limit = task["notebook_timeout"] + 180  # start-up, feedback, and slack
-        self.proc.stdin.write(f"{work}\n".encode())
-        self.proc.stdin.flush()
-        outcome = None
-        while outcome is None:
-            if (work / "outcome.json").exists():
-                outcome = json.loads((work / "outcome.json").read_text())
-            elif self.proc.poll() is not None or time.monotonic() - start > limit:
-                died = self.proc.poll() is not None
-                self.stop()
-                tail = self.log.read_bytes()[log_size:].decode(errors="replace").strip()
-                outcome = {"success": False, "error": (
-                    f"the grading process failed: {(tail.splitlines() or [''])[-1][:200]}"
-                    if died else f"grading took longer than {limit} s; stopped")}
-            else:
-                time.sleep(0.2)
-        if not outcome["success"]:  # keep the grader's log for the instructor
-            (self.out / "logs").mkdir(exist_ok=True)
-            (self.out / "logs" / f"{work.name}.txt").write_bytes(self.log.read_bytes()[log_size:])
-        return outcome
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
-            self.proc = None
-
-
-def serve() -> None:
-    """The loop of a worker process: grade each task folder named on stdin."""
-    import logging
-
-    logging.getLogger("traitlets").setLevel(logging.ERROR)
-    for line in sys.stdin:
-        work = Path(line.strip())
-        outcome = grade_one(json.loads((work / "task.json").read_text()), work)
-        (work / "outcome.part").write_text(json.dumps(outcome))
-        (work / "outcome.part").rename(work / "outcome.json")
-
-
 def grade_one(task: dict, work: Path) -> dict:
     """Autograde one submission and write its feedback, on a private copy of the gradebook."""
     from autograder.preprocessors import GuardedExecute
@@ -374,11 +324,16 @@ def grade_one(task: dict, work: Path) -> dict:
     if task["extension_hours"]:
         _grant_extension(f"sqlite:///{db}", config.CourseDirectory.course_id, task)
     api = _api(config)
+    start = time.monotonic()
     outcome = api.autograde(task["chapter"], task["student"], force=True, create=True)
     result = {"success": bool(outcome.get("success")), "events": GuardedExecute.last_events,
-              "error": _first_error_line(outcome.get("error") or outcome.get("log"))}
+              "error": _first_error_line(outcome.get("error") or outcome.get("log")),
+              "seconds": {**GuardedExecute.last_seconds,
+                          "autograde": time.monotonic() - start}}
     if result["success"]:
+        start = time.monotonic()
         feedback = api.generate_feedback(task["chapter"], task["student"], force=True)
+        result["seconds"]["feedback"] = time.monotonic() - start
         if not feedback.get("success"):
             result["events"].append("feedback failed: " + _first_error_line(
                 feedback.get("error") or feedback.get("log")))

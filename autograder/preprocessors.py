@@ -192,7 +192,7 @@ class GuardedExecute(Execute):
     - A time limit for the whole notebook, a cap on each cell's output, and a kernel that
       dies or stays stuck after a timeout fail the cells that could not run (instead of the
       whole submission). ``last_events`` lists what happened in the last run, for the grades
-      CSV.
+      CSV; ``last_seconds`` its time: in the notebook's cells, and in all (kernel, judge).
     """
 
     notebook_timeout = Integer(900, help="seconds the whole notebook may run").tag(config=True)
@@ -202,6 +202,7 @@ class GuardedExecute(Execute):
     visible_only = Bool(False, help="judge only the visible part of each test cell "
                         "(validation by a student)").tag(config=True)
     last_events: list[str] = []
+    last_seconds: dict[str, float] = {}
 
     def __init__(self, *args, **kwargs):
         from autograder.sandbox import SandboxedKernelManager
@@ -212,12 +213,15 @@ class GuardedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self.events, self._stopped, self._sizes = [], None, {}
-        self._deadline = time.monotonic() + self.notebook_timeout
+        start, self._cells = time.monotonic(), 0.0
+        self._deadline = start + self.notebook_timeout
         try:
             return super().preprocess(nb, resources, km)
         finally:
-            GuardedExecute.last_events = self.events
             self._stop_judge()
+            GuardedExecute.last_events = self.events
+            GuardedExecute.last_seconds = {"cells": self._cells,
+                                           "execute": time.monotonic() - start}
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -227,9 +231,13 @@ class GuardedExecute(Execute):
         if self._stopped:
             cell.outputs = [error_output("NotRun", f"not run: {self._stopped}")]
             return cell, resources
-        if is_grade(cell) and not is_solution(cell):
-            return self._judged(cell, resources, index), resources
-        return self._run(cell, resources, index), resources
+        start = time.monotonic()
+        try:
+            if is_grade(cell) and not is_solution(cell):
+                return self._judged(cell, resources, index), resources
+            return self._run(cell, resources, index), resources
+        finally:
+            self._cells += time.monotonic() - start
 
     def _run(self, cell, resources, index):
         """Run ``cell`` in the kernel; a kernel that dies or stays busy stops the notebook."""

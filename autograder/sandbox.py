@@ -43,6 +43,31 @@ def available() -> bool:
     return shutil.which("bwrap") is not None
 
 
+def capability() -> str | None:
+    """Why this machine cannot run sandboxed kernels, or None if it can: bubblewrap must be
+    installed and able to make its namespaces (as root, which also gives each grading slot a
+    user of its own; or as a user with unprivileged user namespaces)."""
+    if not available():
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    root = os.geteuid() == 0
+    if root and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is not installed"
+    namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net"] if root else \
+        ["--unshare-all"]
+    try:
+        trial = subprocess.run(["bwrap", *namespaces, "--die-with-parent", "--ro-bind", "/", "/",
+                                "--proc", "/proc", "--dev", "/dev", "true"],
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"bubblewrap did not run: {e}"
+    if trial.returncode:
+        return (f"bubblewrap cannot make its namespaces here ({trial.stderr.strip()[:200]}): "
+                f"run the worker as root, or allow unprivileged user namespaces "
+                f"(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0); "
+                f"in a container, see the instructor guide")
+    return None
+
+
 def first_slot() -> int:
     """This process's first grading slot: batches running at the same time use other users."""
     return (os.getpid() % 1000) * 64

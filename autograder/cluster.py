@@ -1,0 +1,135 @@
+"""Where submissions are graded: Dask distributed, on this machine or on a cluster.
+
+With no scheduler, ``connect`` starts a local cluster of one worker process per core (one
+task at a time each: a task is a whole notebook with its kernel). With ``tcp://HOST:PORT``
+it uses an existing cluster whose workers run ``dask worker`` in the project's environment
+(see the instructor guide): started by hand, by dask-jobqueue on Slurm/PBS or by the Dask
+Kubernetes operator.
+
+A submission travels to a worker as task data (its files and the course's empty gradebook)
+and its autograded notebook and feedback come back the same way: no shared filesystem. The
+worker grades it in a temporary folder with ``autograder.grading.grade_one``, its kernel in
+the sandbox of the worker's grading slot. A worker that dies has its task re-run by Dask on
+another (``distributed.scheduler.allowed-failures`` times); the client alone writes the
+gradebook, so each submission is recorded once.
+
+A worker that cannot sandbox kernels (``sandbox.capability``) gets no submission unless the
+instructor grades with ``--no-sandbox``; with ``dask worker --preload autograder.worker``
+such a worker refuses to start.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+# jsonschema, under nbformat, builds an IRI grammar when imported if rfc3987_syntax is
+# installed (seconds of CPU per worker process); nbgrader needs no IRI check.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from autograder import sandbox as sandbox_module  # noqa: E402
+
+
+def connect(scheduler: str | None = None, jobs: int | None = None):
+    """A Dask client: on ``scheduler``, or on a new local cluster of ``jobs`` workers (default:
+    one per core), each one process with one thread. Close it when done."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    dask.config.set({"distributed.worker.daemon": False,  # kernels are child processes
+                     "distributed.scheduler.allowed-failures": 2,
+                     "distributed.logging.distributed": "error"})
+    if scheduler:
+        return Client(scheduler, timeout="30s")
+    cluster = LocalCluster(n_workers=jobs or os.cpu_count() or 1, threads_per_worker=1,
+                           processes=True, dashboard_address=":0", silence_logs=40,
+                           memory_limit=0)
+    return Client(cluster)
+
+
+def close(client) -> None:
+    """Close ``client``, and the local cluster it started."""
+    cluster = client.cluster
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def capable_workers(client, sandbox: bool) -> tuple[list[str], dict[str, str]]:
+    """The workers that can grade (addresses), and why the others cannot."""
+    if not sandbox:
+        return list(client.scheduler_info()["workers"]), {}
+    reasons = client.run(sandbox_module.capability)
+    return ([w for w, why in reasons.items() if why is None],
+            {w: why for w, why in reasons.items() if why is not None})
+
+
+def run(client, tasks: list[dict], files: list[dict], template: bytes, settings: dict,
+        workers: list[str], done: Callable[[int, dict], None]) -> list[dict]:
+    """Grade ``tasks[k]`` (with its staged ``files[k]``: name -> bytes) on the cluster; call
+    ``done(k, outcome)`` as each finishes; return the outcomes in order."""
+    from distributed import as_completed
+
+    shared = client.scatter(template, broadcast=True, workers=workers)
+    futures = {client.submit(grade_remote, task, staged, shared, settings, workers=workers,
+                             allow_other_workers=False, pure=False,
+                             key=f"grade-{task['student']}-{task['chapter']}-{k}"): k
+               for k, (task, staged) in enumerate(zip(tasks, files))}
+    outcomes: list[dict] = [{}] * len(tasks)
+    for future in as_completed(futures):
+        k = futures[future]
+        try:
+            outcome = future.result()
+        except Exception as e:  # noqa: BLE001 - a task that failed on every worker it tried
+            outcome = {"success": False, "events": [],
+                       "error": f"the grading process failed on the cluster: "
+                                f"{type(e).__name__}: {str(e)[:200]}"}
+        outcomes[k] = outcome
+        done(k, outcome)
+        future.release()
+    return outcomes
+
+
+def grade_remote(task: dict, staged: dict[str, bytes], template: bytes, settings: dict) -> dict:
+    """On a worker: grade one submission in a temporary folder; return the outcome with the
+    autograded and feedback files (relative name -> bytes)."""
+    from autograder.grading import grade_one
+
+    student, chapter = task["student"], task["chapter"]
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="lenet5-grade-") as tmp, \
+            warnings.catch_warnings():  # nbgrader's SQLAlchemy use warns on new submissions
+        warnings.simplefilter("ignore")
+        out = Path(tmp)
+        write_folder(out / "staged" / student / chapter, staged)
+        work = out / "work" / f"{student}--{chapter}"
+        work.mkdir(parents=True)
+        (out / "work" / "template.db").write_bytes(template)
+        outcome = grade_one({**settings, **task, "out": str(out),
+                             "slot": sandbox_module.first_slot()}, work)
+        outcome["autograded"] = read_folder(out / "autograded" / student / chapter)
+        outcome["feedback"] = read_folder(out / "feedback" / student / chapter)
+        outcome["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    outcome.setdefault("seconds", {})["task"] = time.monotonic() - start
+    return outcome
+
+
+def read_folder(folder: Path) -> dict[str, bytes]:
+    """A folder's files by name relative to it: what travels to or from a worker."""
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()} if folder.is_dir() else {}
+
+
+def write_folder(folder: Path, files: dict[str, bytes]) -> None:
+    """Write files that travelled from a client or worker below ``folder``, never outside it."""
+    for name, data in files.items():
+        path = folder / name
+        if folder.resolve() not in path.resolve().parents:
+            raise ValueError(f"a file outside its folder: {name}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
