@@ -19,14 +19,17 @@ such a worker refuses to start.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 # jsonschema, under nbformat, builds an IRI grammar when imported if rfc3987_syntax is
 # installed (seconds of CPU per worker process); nbgrader needs no IRI check.
@@ -73,7 +76,7 @@ def run(client, tasks: list[dict], files: list[dict], template: bytes, settings:
         workers: list[str], done: Callable[[int, dict], None]) -> list[dict]:
     """Grade ``tasks[k]`` (with its staged ``files[k]``: name -> bytes) on the cluster; call
     ``done(k, outcome)`` as each finishes; return the outcomes in order."""
-    from distributed import as_completed
+    from distributed import wait
 
     shared = client.scatter(template, broadcast=True, workers=workers)
     futures = {client.submit(grade_remote, task, staged, shared, settings, workers=workers,
@@ -81,18 +84,38 @@ def run(client, tasks: list[dict], files: list[dict], template: bytes, settings:
                              key=f"grade-{task['student']}-{task['chapter']}-{k}"): k
                for k, (task, staged) in enumerate(zip(tasks, files))}
     outcomes: list[dict] = [{}] * len(tasks)
-    for future in as_completed(futures):
-        k = futures[future]
+    pending, alone_since = set(futures), None
+    while pending:
         try:
-            outcome = future.result()
-        except Exception as e:  # noqa: BLE001 - a task that failed on every worker it tried
-            outcome = {"success": False, "events": [],
-                       "error": f"the grading process failed on the cluster: "
-                                f"{type(e).__name__}: {str(e)[:200]}"}
-        outcomes[k] = outcome
-        done(k, outcome)
-        future.release()
+            finished, pending = wait(pending, timeout=10, return_when="FIRST_COMPLETED")
+        except TimeoutError:  # none finished within 10 s: see that workers are left
+            finished = set()
+        for future in finished:
+            k = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as e:  # noqa: BLE001 - failed on every worker it was tried on
+                outcome = _failed(f"{type(e).__name__}: {str(e)[:200]}")
+            outcomes[k] = outcome
+            done(k, outcome)
+            future.release()
+        if set(client.scheduler_info()["workers"]) & set(workers):
+            alone_since = None
+        elif time.monotonic() - (alone_since := alone_since or time.monotonic()) > NO_WORKER:
+            for future in pending:  # every worker is gone and none came back
+                outcomes[futures[future]] = outcome = _failed(
+                    f"no worker left on the cluster for {NO_WORKER} s")
+                done(futures[future], outcome)
+            break
     return outcomes
+
+
+NO_WORKER = 300  # seconds without a worker before the remaining submissions fail
+
+
+def _failed(why: str) -> dict:
+    return {"success": False, "events": [], "error": f"the grading process failed on the "
+                                                     f"cluster: {why}"}
 
 
 def grade_remote(task: dict, staged: dict[str, bytes], template: bytes, settings: dict) -> dict:
@@ -133,3 +156,40 @@ def write_folder(folder: Path, files: dict[str, bytes]) -> None:
             raise ValueError(f"a file outside its folder: {name}")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+
+
+@contextlib.contextmanager
+def loopback(workers: int = 2) -> Iterator[tuple[str, list[subprocess.Popen]]]:
+    """A scheduler and ``workers`` workers (``dask worker --preload autograder.worker``, one
+    thread each) as separate processes on 127.0.0.1, as on machines of a cluster; yields the
+    scheduler's address and the workers' processes, and kills them all at the end."""
+    from distributed import Client
+
+    from autograder.course import REPO, instructor_env
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**instructor_env(), "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+
+    def start(*args: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", *args], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+    processes = [start("distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+                       str(port), "--dashboard-address", ":0")]
+    started = [start("distributed.cli.dask_worker", address, "--nthreads", "1", "--name",
+                     f"worker{k}", "--no-dashboard", "--preload", "autograder.worker")
+               for k in range(workers)]
+    processes += started
+    try:
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address, started
+    finally:
+        for p in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()

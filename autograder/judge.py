@@ -184,13 +184,19 @@ class Judge:
             return {"score": 0.0, "ename": "GraderError", "output": "", "message": (
                 f"the grader could not prepare this chapter's checks ({type(error).__name__}: "
                 f"{error}); tell your instructor")}
+        answers: dict = {}
         try:
-            ns.update(peer.get(self.chapter.needs(source)))
+            answers = peer.get(self.chapter.needs(source))
+            ns.update(answers)
             with contextlib.redirect_stdout(output):
                 exec(compile(_python(source), f"<test cell {grade_id}>", "exec"), ns)
             verdict = {"score": 1.0, "ename": "", "message": ""}
         except Exception as error:  # noqa: BLE001 - every failure is a verdict
             verdict = _verdict(error, timeout)
+            if isinstance(error, Timeout) and peer.running is not None:
+                # the answer that was running: later cells give it less time (GuardedExecute)
+                verdict["looping"] = next((name for name, value in answers.items()
+                                           if value is peer.running), None)
             if not visible_only and verdict["ename"] in _PICTURED:
                 verdict["picture"] = self._picture(source, ns)
         finally:
@@ -253,8 +259,24 @@ class _TimedPeer(relay.Peer):
     def __init__(self, sock: socket.socket, deadline: float):
         super().__init__(sock)
         self.deadline = deadline
+        self.calls: list[relay.Remote] = []  # the student's functions being called, outermost first
+        self.running: relay.Remote | None = None  # the outermost one when time ran out
+
+    def call(self, target: relay.Remote, args: tuple, kwargs: dict):
+        self.calls.append(target)
+        try:
+            return super().call(target, args, kwargs)
+        finally:
+            self.calls.pop()
 
     def wait(self):
+        try:
+            return self._wait()
+        except Timeout:
+            self.running = self.calls[0] if self.calls else None
+            raise
+
+    def _wait(self):
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise Timeout()

@@ -197,6 +197,8 @@ class GuardedExecute(Execute):
 
     notebook_timeout = Integer(900, help="seconds the whole notebook may run").tag(config=True)
     max_output_bytes = Integer(100_000, help="output kept per cell (bytes)").tag(config=True)
+    repeat_timeout = Integer(10, help="seconds for a test cell that calls an answer which "
+                             "already ran past a cell's time limit").tag(config=True)
     chapter = Unicode("", help="the chapter graded (its tests come from solutions/)"
                       ).tag(config=True)
     visible_only = Bool(False, help="judge only the visible part of each test cell "
@@ -209,25 +211,37 @@ class GuardedExecute(Execute):
 
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
-        self._judge = None
+        self._judge, self._judge_ready = None, False
 
     def preprocess(self, nb, resources=None, km=None):
         self.events, self._stopped, self._sizes = [], None, {}
+        self._looping, self._last_verdict, self._chapter = set(), {}, None
         start, self._cells = time.monotonic(), 0.0
-        self._deadline = start + self.notebook_timeout
+        self._started = start
+        # the chapter's own limits, from the released notebook's metadata, can only lower
+        # the grader's: {"lenet5": {"limits": {"cell": seconds, "notebook": seconds}}}
+        limits = nb.metadata.get("lenet5", {}).get("limits", {})
+        usual = self.timeout
+        self.timeout = min(self.timeout, int(limits.get("cell", self.timeout)))
+        self._deadline = start + min(self.notebook_timeout,
+                                     int(limits.get("notebook", self.notebook_timeout)))
         try:
             return super().preprocess(nb, resources, km)
         finally:
+            self.timeout = usual
             self._stop_judge()
             GuardedExecute.last_events = self.events
             GuardedExecute.last_seconds = {"cells": self._cells,
                                            "execute": time.monotonic() - start}
 
     def preprocess_cell(self, cell, resources, index):
+        if self._judge is None and self.chapter and not self._stopped:
+            self._start_judge()  # it starts up while the first cells run
         if cell.cell_type != "code":
             return cell, resources
         if not self._stopped and time.monotonic() > self._deadline:
-            self._stop(f"the notebook exceeded its time limit ({self.notebook_timeout} s)")
+            self._stop(f"the notebook exceeded its time limit "
+                       f"({self._deadline - self._started:.0f} s)")
         if self._stopped:
             cell.outputs = [error_output("NotRun", f"not run: {self._stopped}")]
             return cell, resources
@@ -282,13 +296,35 @@ class GuardedExecute(Execute):
     def _judged(self, cell, resources, index):
         """A test cell: its visible code in the kernel, then the judge's verdict. A cell
         whose checks need longer than the course's limit says so in its metadata
-        (``"lenet5": {"timeout": seconds}``, set in solutions/ and released with it)."""
-        usual = self.timeout
+        (``"lenet5": {"timeout": seconds}``, set in solutions/ and released with it).
+
+        An answer that ran past its cell's limit costs that limit once: a later cell that
+        calls it gets ``repeat_timeout`` seconds (a finishing answer needs far less), so one
+        endless loop does not cost a time limit in every cell that uses it."""
+        from autograder.judge import Chapter
+
+        if self._chapter is None:
+            self._chapter = Chapter(self.chapter)
+        needs = set(self._chapter.needs(self._chapter.tests.get(cell_name(cell, index), "")))
+        self._last_verdict, usual = {}, self.timeout
         self.timeout = max(usual, int(cell.metadata.get("lenet5", {}).get("timeout", 0)))
+        again = sorted(needs & self._looping)
+        if again:
+            self.timeout = min(self.timeout, self.repeat_timeout)
         try:
-            return self._judged_in_time(cell, resources, index)
+            cell = self._judged_in_time(cell, resources, index)
         finally:
             self.timeout = usual
+        stopped = [o for o in cell.outputs if o.output_type == "error" and
+                   o.ename in ("TimeoutError", "CellTimeoutError")]
+        if stopped:
+            looping = self._last_verdict.get("looping")
+            self._looping |= {looping} if looping else needs  # visible code: any of them
+            if again:
+                stopped[-1].evalue = (f"{', '.join(again)} ran past the time limit in an "
+                                      f"earlier cell, so this cell had "
+                                      f"{self.repeat_timeout} s; it ran past them too")
+        return cell
 
     def _judged_in_time(self, cell, resources, index):
         from autograder.judge import HIDDEN
@@ -306,7 +342,7 @@ class GuardedExecute(Execute):
             if timed_out or self._stopped:
                 cell.outputs = timed_out[-1:] or shown.outputs[-1:]
                 return cell
-        verdict = self._verdict(cell, resources, index)
+        verdict = self._last_verdict = self._verdict(cell, resources, index)
         if verdict.get("ename") == "MemoryError":
             verdict["message"] += f"; {self._memory_limit()}"
         cell.outputs = verdict_outputs(verdict, float(cell.metadata.nbgrader.get("points", 0)))
@@ -314,14 +350,10 @@ class GuardedExecute(Execute):
 
     def _verdict(self, cell_being_judged, resources, index) -> dict:
         """Ask the judge about one test cell while the kernel runs the relay."""
-        from autograder.course import REPO, instructor_env
-
         folder = self.km.judge_folder
-        if self._judge is None:
-            self._judge = subprocess.Popen(
-                [sys.executable, "-m", "autograder.judge", self.chapter, str(folder)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=instructor_env(), cwd=str(REPO), text=True)
+        if self._judge is None or not self._judge_ready:
+            self._start_judge()
+            self._judge_ready = True
             if not self._answer(60).get("ready"):
                 self._stop_judge()
                 return {"score": 0.0, "ename": "GraderError", "output": "",
@@ -349,6 +381,18 @@ class GuardedExecute(Execute):
             verdict["message"] = (f"your notebook could not hand its answers to the grader: "
                                   f"{failed[-1].ename}: {failed[-1].evalue}")
         return verdict
+
+    def _start_judge(self) -> None:
+        """Start the judge process (once per notebook; it starts while the kernel does)."""
+        from autograder.course import REPO, instructor_env
+
+        if self._judge is None:
+            self._judge = subprocess.Popen(
+                [sys.executable, "-m", "autograder.judge", self.chapter,
+                 str(self.km.judge_folder)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=instructor_env(), cwd=str(REPO), text=True)
+            self._judge_ready = False
 
     def _answer(self, seconds: float) -> dict:
         """The judge's next line, or {} if none comes within ``seconds``."""

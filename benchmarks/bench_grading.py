@@ -1,16 +1,23 @@
-"""Grade a generated class twice and print submissions per minute, ours and plain nbgrader's.
+"""Grade a generated class three ways and print submissions per minute and where the time goes.
 
     python -m benchmarks.bench_grading [--students 40] [--chapters ch01_input ...] [--jobs N]
 
 The class: every student hands in every chapter, a mix of correct (the solution), partly wrong
 (one exercise left as released), blank (every exercise as released) and broken (the kernel exits in
-the first exercise; or, for every eighth student, a file that is not JSON). It is graded by
-``python -m autograder grade`` (parallel, sandboxed) and by plain serial ``nbgrader autograde``
-(nbgrader's own Execute, no sandbox) on a course with the same notebooks and cell time limit.
+the first exercise; or, for every eighth student, a file that is not JSON). It is graded, side by side on the same machine, by
+plain serial ``nbgrader autograde`` (nbgrader's own Execute, no sandbox) on a course with the
+same notebooks and cell time limit; by ``python -m autograder grade`` on its default local Dask
+cluster (one worker per core, sandboxed); and on a cluster of a scheduler and two workers as
+separate processes on 127.0.0.1 (``--scheduler``), as with workers on other machines.
+
+Per-notebook overhead: of each grading, the core-seconds per notebook beyond running the
+notebook's cells (from ``logs/timings.csv``), and the worker's part of it (its task's time
+beyond the cells: kernel and judge start-up, nbgrader's autograde, the feedback page).
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import re
 import subprocess
@@ -22,7 +29,9 @@ from pathlib import Path
 import nbformat
 
 from autograder import course as cli
+from autograder import cluster
 from autograder.cli import grade
+from autograder.term import Term
 
 
 def _blank(source: str) -> str:
@@ -87,6 +96,21 @@ def plain_nbgrader(submitted: Path, root: Path, chapters: list[str], timeout: in
     return time.perf_counter() - start
 
 
+def ours(submitted: Path, out: Path, timeout: int, workers: int, scheduler=None) -> dict:
+    """Grade with ``python -m autograder grade``; its seconds and per-notebook timings."""
+    start = time.perf_counter()
+    results = grade(submitted, out, timeout, jobs=workers, scheduler=scheduler, term=Term())
+    seconds = time.perf_counter() - start
+    with (out / "logs" / "timings.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    cells = sum(float(r["cells"]) for r in rows) / len(rows)
+    task = sum(float(r["task"]) for r in rows) / len(rows)
+    feedback = sum(float(r["feedback"]) for r in rows) / len(rows)
+    return {"seconds": seconds, "n": len(results), "cells": cells,
+            "overhead": seconds * workers / len(results) - cells,
+            "worker_overhead": task - cells, "feedback": feedback}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40)
@@ -95,20 +119,25 @@ def main() -> None:
     parser.add_argument("--cell-timeout", type=int, default=60)
     args = parser.parse_args()
     chapters = args.chapters or cli.chapters()
+    jobs = args.jobs or os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         n = make_class(tmp / "submitted", args.students, chapters)
         print(f"{n} submissions: {args.students} students x {len(chapters)} chapters; "
               f"{os.cpu_count()} cores")
-        start = time.perf_counter()
-        results = grade(tmp / "submitted", tmp / "ours", args.cell_timeout, jobs=args.jobs)
-        ours = time.perf_counter() - start
-        assert len(results) == n
         plain = plain_nbgrader(tmp / "submitted", tmp / "plain", chapters, args.cell_timeout)
-    for name, seconds in (("python -m autograder grade", ours),
-                          ("nbgrader autograde (serial)", plain)):
-        print(f"{name:32s} {seconds:8.1f} s  {60 * n / seconds:6.2f} submissions/min")
-    print(f"ratio (ours / plain): {plain / ours:.2f}")
+        local = ours(tmp / "submitted", tmp / "local", args.cell_timeout, jobs)
+        with cluster.loopback(2) as (address, _):
+            remote = ours(tmp / "submitted", tmp / "loopback", args.cell_timeout, 2, address)
+    print(f"{'':40s} {'seconds':>8s} {'subm./min':>9s} {'x serial':>8s} "
+          f"{'overhead/nb':>11s} {'of it worker':>12s} {'cells/nb':>8s}")
+    print(f"{'nbgrader autograde (serial)':40s} {plain:8.1f} {60 * n / plain:9.2f} {1:8.2f}")
+    for name, run in ((f"autograder grade, local cluster ({jobs})", local),
+                      ("autograder grade, loopback cluster (2)", remote)):
+        print(f"{name:40s} {run['seconds']:8.1f} {60 * n / run['seconds']:9.2f} "
+              f"{plain / run['seconds']:8.2f} {run['overhead']:10.2f}s "
+              f"{run['worker_overhead']:11.2f}s {run['cells']:7.2f}s")
+    print(f"(feedback page: {local['feedback']:.2f} s per notebook on the local cluster)")
 
 
 if __name__ == "__main__":

@@ -6,15 +6,12 @@ from __future__ import annotations
 import csv
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from autograder import course
+from autograder import cluster, course
 from autograder.grading import grade
 from autograder.term import Term
 from conftest import needs, notebook_of, submit
@@ -22,44 +19,10 @@ from conftest import needs, notebook_of, submit
 CHAPTER = "ch01_input"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(*args: str) -> subprocess.Popen:
-    env = {**course.instructor_env(), "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    return subprocess.Popen([sys.executable, "-m", *args], cwd=course.REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
 @pytest.fixture
 def loopback_cluster():
-    """A scheduler and two workers (`dask worker --preload autograder.worker`) as separate
-    processes; yields the scheduler's address and the workers' processes."""
-    from distributed import Client
-
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    processes = [_start("distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                        "--port", str(port), "--dashboard-address", ":0")]
-    workers = [_start("distributed.cli.dask_worker", address, "--nthreads", "1",
-                      "--name", f"worker{k}", "--no-dashboard", "--preload",
-                      "autograder.worker") for k in range(2)]
-    processes += workers
-    try:
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
-        yield address, workers
-    finally:
-        for p in processes:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait()
+    with cluster.loopback(2) as running:
+        yield running
 
 
 def test_a_cluster_with_a_worker_killed_midway_grades_each_submission_once(
