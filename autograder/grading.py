@@ -35,6 +35,10 @@ from autograder.course import (BOOK, SOLUTIONS, Result, chapters, course_config,
 
 FOLDERS = ("autograded", "feedback", "logs", "release", "staged", "work")
 STATE = "graded.json"  # the hash of each submission's files when it was graded
+# seconds per graded submission, in logs/timings.csv: running the notebook's cells; all of
+# the execution (kernel and judge start and stop too); nbgrader's autograde around it; the
+# feedback page; the worker's whole task (unpacking, the gradebook copy, packing results)
+TIMINGS = ("cells", "execute", "autograde", "feedback", "task")
 
 
 
@@ -144,6 +148,7 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
                 report.error_feedback(out / "feedback" / result.student / result.chapter, result)
     results.sort(key=lambda r: (r.student, r.chapter))
     review.rescore(api.coursedir.db_url, course_id, results)
+    review.write_config(out, submitted)
     report.write_all(out, results, api.coursedir.db_url)
     (out / STATE).write_text(json.dumps(hashes, indent=0, sort_keys=True))
     for folder in ("staged", "work"):
@@ -169,6 +174,10 @@ def _run(tasks: list, out: Path, settings: dict, scheduler: str | None, jobs: in
         if progress and client.dashboard_link:
             print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr)
         failed = [0]
+        (out / "logs").mkdir(exist_ok=True)
+        timings = out / "logs" / "timings.csv"
+        if not timings.is_file():
+            timings.write_text(",".join(["student", "chapter", "worker", *TIMINGS]) + "\n")
 
         def done(k: int, outcome: dict) -> None:
             task = tasks[k][1]
@@ -177,9 +186,12 @@ def _run(tasks: list, out: Path, settings: dict, scheduler: str | None, jobs: in
                                  outcome.pop("autograded", {}))
             cluster.write_folder(out / "feedback" / where[0] / where[1],
                                  outcome.pop("feedback", {}))
+            with (out / "logs" / "timings.csv").open("a") as f:  # where the time went
+                seconds = outcome.get("seconds", {})
+                f.write(",".join([*where, outcome.get("worker", "")] +
+                                 [f"{seconds.get(k, 0):.2f}" for k in TIMINGS]) + "\n")
             if not outcome["success"]:  # the reason, for the instructor
                 failed[0] += 1
-                (out / "logs").mkdir(exist_ok=True)
                 (out / "logs" / f"{where[0]}--{where[1]}.txt").write_text(
                     f"{outcome.get('worker', '')}: {outcome.get('error')}\n")
             bar.set_postfix(failed=failed[0], refresh=False)

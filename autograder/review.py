@@ -129,24 +129,27 @@ def refresh(out: Path, feedback: bool = True) -> list[Result]:
 
 
 CONFIG = """\
-# Written by `python -m autograder review`: nbgrader's formgrader on this grading folder.
+# Written by `python -m autograder grade`: nbgrader's own commands, run in this folder, work
+# on its gradebook (formgrader, `nbgrader export`, `nbgrader release_feedback`).
 c = get_config()  # noqa: F821
 load_subconfig("nbgrader_config.py", path={config_dir!r})  # noqa: F821 - the course's
 c.CourseDirectory.root = {root!r}
 c.CourseDirectory.source_directory = {source!r}
 c.CourseDirectory.release_directory = "release"
-c.CourseDirectory.submitted_directory = "staged"
+c.CourseDirectory.submitted_directory = {submitted!r}
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = {db!r}
 """
 
 
-def write_config(out: Path) -> Path:
-    """``OUT/nbgrader_config.py``: the course's config on OUT's folders and gradebook."""
+def write_config(out: Path, submitted: Path) -> Path:
+    """``OUT/nbgrader_config.py``: the course's config on OUT's folders and gradebook, with
+    the submissions as handed in (``submitted``: release_feedback hashes them)."""
     path = out / "nbgrader_config.py"
     path.write_text(CONFIG.format(config_dir=str(REPO / "autograder"), root=str(out),
-                                  source=str(SOLUTIONS), db=f"sqlite:///{out / 'gradebook.db'}"))
+                                  source=str(SOLUTIONS), submitted=str(submitted),
+                                  db=f"sqlite:///{out / 'gradebook.db'}"))
     return path
 
 
@@ -163,9 +166,8 @@ def server_command(out: Path, port: int, browser: bool) -> list[str]:
 def serve(out: Path, port: int = 8888, browser: bool = True) -> int:
     """Run formgrader on ``OUT`` until it is stopped (Ctrl-C), then ``refresh``."""
     out = out.resolve()
-    if not (out / "gradebook.db").is_file():
-        raise FileNotFoundError(f"{out} has no gradebook.db: grade into it first")
-    write_config(out)
+    if not (out / "nbgrader_config.py").is_file():
+        raise FileNotFoundError(f"{out} has no gradebook: grade into it first")
     print(f"formgrader on {out / 'gradebook.db'}: open the address below, /formgrader; "
           f"stop it with Ctrl-C", flush=True)
     server = subprocess.Popen(server_command(out, port, browser), cwd=out,

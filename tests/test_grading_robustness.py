@@ -357,6 +357,8 @@ def test_a_manual_review_survives_regrading(tmp_path):
     needs("ch01_input")
     submitted, out = tmp_path / "submitted", tmp_path / "grading"
     bob = submit(submitted, "bob", "ch01_input", notebook_of(cli.BOOK, "ch01_input"))
+    (bob.parent / "timestamp.txt").write_text("2027-01-22 20:00:00 UTC")  # as nbgrader's
+    (bob.parent / "submission_secret.txt").write_text("0123abcd")          # submit writes
     grade(submitted, out, cell_timeout=20, term=Term())
 
     with socket.socket() as s:
@@ -408,6 +410,22 @@ def test_a_manual_review_survives_regrading(tmp_path):
                      str(tmp_path / "no_term.toml")]) == 0
     canvas = {row["SIS User ID"]: row for row in _csv(out / "canvas_grades.csv")}
     assert [v for k, v in canvas["bob"].items() if k.startswith("ch01_input")] == ["2"]
+    # nbgrader's own commands, run in the grading folder, work on its gradebook
+    env = {**cli.instructor_env(), "PATH": f"{os.path.dirname(sys.executable)}:"
+                                            f"{os.environ['PATH']}"}
+
+    def nbgrader(*args):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=out, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-2000:]
+
+    nbgrader("export", "--to", "nbgrader_grades.csv")
+    exported = {r["student_id"]: r for r in _csv(out / "nbgrader_grades.csv")}
+    assert float(exported["bob"]["score"]) == 2
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    nbgrader("release_feedback", "ch01_input", f"--Exchange.root={exchange}")
+    assert len(list(exchange.glob("lenet5/feedback/*.html"))) == 1
 
     # grading again, even afresh, keeps the review of the same files
     grade(submitted, out, cell_timeout=20, term=Term(), regrade=True)
@@ -451,3 +469,14 @@ def test_an_edited_exercise_does_not_blame_work_made_from_the_earlier_release():
     _, notes = integrity.restore_structure(student, current, None)
     assert sum("was edited" in n or "was deleted" in n or "was changed" in n
                for n in notes) == 3
+
+
+def test_an_endless_answer_costs_a_time_limit_once(graded_class):
+    """A function that never returns stops its first cell at the limit; a later cell that
+    calls it gets a short limit, and says why, instead of a full limit again."""
+    needs("ch01_input")
+    out, results = graded_class
+    page = html.unescape(_feedback(out, "loops_in_function", "ch01_input"))
+    assert "time limit of 20 s" in page
+    assert "to_lenet_input ran past the time limit in an earlier cell, so this cell had 10 s" \
+        in page
