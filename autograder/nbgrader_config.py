@@ -11,8 +11,8 @@ from nbgrader.preprocessors import (
     LimitOutput, LockCells, SaveAutoGrades, SaveCells,
 )
 
-from autograder.preprocessors import (ClearGradedOutputs, FeedbackSummary, GuardedExecute,
-                                      OfflineMathJax, ShortTracebacks)
+from autograder.preprocessors import (ClearGradedOutputs, FeedbackExporter, FeedbackSummary,
+                                      GuardedExecute, OfflineMathJax, ShortTracebacks)
 
 c = get_config()  # noqa: F821 - provided by traitlets when the file is loaded
 load_subconfig("nbgrader_config.py", path=str(Path(__file__).resolve().parent.parent))  # noqa: F821 - course id, time limit
@@ -53,6 +53,7 @@ c.GenerateFeedback.preprocessors = [
 ]
 # nbgrader sets template_name "feedback" itself; our page, given by its path, extends that
 # template's index.html.j2.
+c.GenerateFeedback.exporter_class = FeedbackExporter  # MathJax put in after the page is made
 c.HTMLExporter.template_file = str(Path(__file__).resolve().parent / "templates" / "feedback.html.j2")
 c.ClearHiddenTests.enforce_metadata = False  # autograded test cells are locked and checksummed
 
