@@ -1,7 +1,7 @@
 """Training throughput of the NumPy reference LeNet-5 versus PyTorch eager on this CPU.
 
-    python -m benchmarks.bench_training                  # numpy only if torch is missing
-    /tmp/venv-bench/bin/python -m benchmarks.bench_training --time-to-accuracy
+    python -m benchmarks.bench_training                  # one thread each (the default)
+    python -m benchmarks.bench_training --threads 2 --time-to-accuracy
 
 Both sides train the *same* network on the same MNIST images: Table-I sparse C3 (PyTorch: a
 dense conv whose weight is multiplied by the 0/1 mask in every forward pass), trainable 2x2
@@ -9,17 +9,31 @@ subsampling (sum * coefficient + bias, then the squashing function), C5 as a 5x5
 F6 dense, fixed RBF output, eq. 9 loss, and an SDLM-style update ``p -= step * grad`` with a
 per-parameter step tensor.  One "sample" = forward + backward + update for one pattern.
 
-It prints samples/second for both at batch sizes 1, 32 and 128 and their ratio, the float32
-GEMM GFLOP/s that NumPy reaches here, the epoch-time floor implied by the arithmetic
-(~1.13 M multiply-accumulates per sample for forward + weight and input gradients, with C3
-counted dense as PyTorch computes it: ~136 GFLOP per 60,000-sample epoch) against the
-measured epoch time, and optionally (``--time-to-accuracy``) the wall time the NumPy
-reference needs, from scratch, to reach 1.0% test error.
+Implementations timed at each batch size:
 
-Samples/second are reported as the best of 20 short trials (the closest to an unloaded
-machine when other jobs share the CPU), their median, and per CPU-second of this process.
-This is a benchmark, not a test: nothing is asserted.  PyTorch is optional; install it in a
-separate venv (``torch==2.13.0``, CPU wheel) -- without it the script measures NumPy only.
+* ``numpy``: the reference model; at batch 1 its per-pattern fast path
+  (``model.PatternTrainer``, what the paper's recipe trains with), else ``Workspace``;
+* ``numpy-ws`` (batch 1 only): the general ``Workspace`` path on a batch of one;
+* ``torch``: PyTorch eager, default settings (oneDNN convolutions on);
+* ``torch-no-onednn``: the same inside ``torch.backends.mkldnn.flags(enabled=False)``.
+
+The trials of all implementations are *interleaved* (round-robin, 15 trials each by
+default), so that a change in the machine's load hits them alike; each figure is the
+*median* trial, in samples per second of wall-clock and per CPU-second of this process.
+Ratios NumPy / PyTorch are printed for both PyTorch settings, wall-clock and CPU.  NumPy's
+BLAS and PyTorch use ``--threads`` threads each (default 1; threadpoolctl, when installed,
+sets NumPy's and shows the BLAS kernel).
+
+It also prints the float32 GEMM GFLOP/s that NumPy reaches here and the epoch-time floor
+implied by the arithmetic: multiply-accumulates per sample for forward + weight and input
+gradients, with C3 counted dense (as PyTorch and the reference compute it, ~1.13 M) and as
+the paper counts it, with Table I's 60 of 96 links (~0.86 M).  Optionally
+(``--time-to-accuracy``) the wall time the NumPy reference needs, from scratch, with
+``model.RECIPE``, to reach 1.0% test error.
+
+This is a benchmark, not a test: nothing is asserted.  PyTorch is optional (not in
+requirements.txt): ``.venv/bin/pip install torch==2.13.0`` (a CPU wheel); without it the
+script says "PyTorch not installed" and measures NumPy only.
 """
 from __future__ import annotations
 
@@ -27,6 +41,8 @@ import argparse
 import os
 import platform
 import time
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -40,13 +56,29 @@ except ImportError:          # the benchmark still runs, NumPy only
 
 # Multiply-accumulates per sample: forward + weight gradient + input gradient (none for C1).
 _FWD_MACS = {"C1": 28 * 28 * 6 * 25, "C3": 10 * 10 * 16 * 6 * 25, "C5": 120 * 400, "F6": 84 * 120}
-MACS_PER_SAMPLE = 3 * sum(_FWD_MACS.values()) - _FWD_MACS["C1"]        # ~1.13 M
+MACS_PER_SAMPLE = 3 * sum(_FWD_MACS.values()) - _FWD_MACS["C1"]        # ~1.13 M, C3 dense
+#: The same with C3 counted as the paper does, Table I's 60 links of 25 weights (not 96).
+MACS_PER_SAMPLE_SPARSE = MACS_PER_SAMPLE - 3 * 10 * 10 * (96 - 60) * 25   # ~0.86 M
 
 
 # ------------------------------------------------------------------------------ numpy
 
 def numpy_trainer(x, labels, batch):
-    """A closure running one SDLM step of the NumPy reference on batch ``i``."""
+    """One SDLM step of the NumPy reference on batch ``i``: the per-pattern fast path at
+    batch 1, ``Workspace`` otherwise."""
+    if batch == 1:
+        return numpy_pattern_trainer(x, labels)
+    return numpy_workspace_trainer(x, labels, batch)
+
+
+def numpy_pattern_trainer(x, labels):
+    params = model.init_params(np.random.default_rng(0))
+    trainer = model.PatternTrainer(params, x, labels)
+    trainer.set_steps(model.sdlm_steps(model.estimate_hessian(params, x[:500]), 1e-4))
+    return trainer.step
+
+
+def numpy_workspace_trainer(x, labels, batch):
     params = model.init_params(np.random.default_rng(0))
     steps = model.sdlm_steps(model.estimate_hessian(params, x[:500]), 1e-4)
     workspace = model.Workspace(batch)
@@ -119,31 +151,46 @@ def torch_trainer(x, labels, batch):
 
 # ---------------------------------------------------------------------------- helpers
 
-def throughput(make_step, x, labels, batch, seconds, trials=20):
-    """Samples/second of one training step, after a warm-up, over ~``seconds``.
+def interleaved(makers: dict, x, labels, batch, seconds, trials=15):
+    """Samples/second of one training step of each implementation, trials interleaved.
 
-    The time is split into ``trials`` short trials; returns (best wall-clock, median
-    wall-clock, best per CPU-second of this process).  On a shared machine the best trial is
-    the closest to an unloaded one; CPU time ignores the waiting altogether.
+    ``makers``: name -> (make_step, context) where ``context()`` is entered around each
+    trial.  After a warm-up, every implementation gets ``trials`` trials of about
+    ``seconds / trials / len(makers)`` each, taken in turns (the order rotating).  Returns
+    name -> (median wall-clock samples/s, median samples per CPU-second, all wall trials).
     """
-    step = make_step(x, labels, batch)
+    steps, iters = {}, {}
     n_batches = len(x) // batch
-    t0 = time.perf_counter()
-    done = 0
-    while done < 3 or time.perf_counter() - t0 < 0.05 * seconds:      # warm-up
-        step(done % n_batches)
-        done += 1
-    iters = max(1, int(done / (time.perf_counter() - t0) * seconds / trials))
-    wall, cpu = [], []
-    for _ in range(trials):
-        w, c = time.perf_counter(), time.process_time()
-        for _ in range(iters):
-            step(done % n_batches)
-            done += 1
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
-    per = iters * batch
-    return per / min(wall), per / float(np.median(wall)), per / min(cpu)
+    for name, (make, context) in makers.items():
+        step = make(x, labels, batch)
+        with context():
+            t0, done = time.perf_counter(), 0
+            while done < 3 or time.perf_counter() - t0 < 0.3:              # warm-up
+                step(done % n_batches)
+                done += 1
+            rate = done / (time.perf_counter() - t0)
+        steps[name] = step
+        iters[name] = max(1, int(rate * seconds / trials / len(makers)))
+    wall = {name: [] for name in makers}
+    cpu = {name: [] for name in makers}
+    names = list(makers)
+    counter = 0
+    for t in range(trials):
+        for name in names[t % len(names):] + names[:t % len(names)]:
+            step, n = steps[name], iters[name]
+            with makers[name][1]():
+                w, c = time.perf_counter(), time.process_time()
+                for _ in range(n):
+                    step(counter % n_batches)
+                    counter += 1
+                wall[name].append(time.perf_counter() - w)
+                cpu[name].append(time.process_time() - c)
+    out = {}
+    for name in names:
+        per = iters[name] * batch
+        out[name] = (per / float(np.median(wall[name])), per / float(np.median(cpu[name])),
+                     [per / w for w in wall[name]])
+    return out
 
 
 def gemm_gflops(n=2048, repeat=7):
@@ -187,7 +234,8 @@ def limit_threads(n):
         from threadpoolctl import threadpool_limits
     except ImportError:
         return (f"numpy BLAS threads from OPENBLAS_NUM_THREADS="
-                f"{os.environ.get('OPENBLAS_NUM_THREADS', '(unset: all cores)')}")
+                f"{os.environ.get('OPENBLAS_NUM_THREADS', '(unset: all cores)')} "
+                f"(threadpoolctl not installed)")
     threadpool_limits(n)
     return f"numpy BLAS threads: {n}"
 
@@ -212,7 +260,8 @@ def time_to_accuracy(target=0.01, max_passes=20, seed=0):
     rng = np.random.default_rng(seed)
     params = model.init_params(rng)
     t0 = time.perf_counter()
-    for p, _, _ in model.fit(params, x, y, rng, passes=max_passes):
+    for r in model.fit(params, x, y, rng, passes=max_passes):
+        p = r["pass"]
         err = model.error_rate(params, test_images, test_labels)
         print(f"  pass {p}: test error {100 * err:.2f}%  ({time.perf_counter() - t0:.1f} s)",
               flush=True)
@@ -221,12 +270,35 @@ def time_to_accuracy(target=0.01, max_passes=20, seed=0):
     return None, max_passes
 
 
+def makers_for(batch):
+    """name -> (make_step, context) of the implementations timed at this batch size."""
+    from contextlib import nullcontext
+    makers = {"numpy": (numpy_trainer, nullcontext)}
+    if batch == 1:
+        makers["numpy-ws"] = (lambda x, y, b: numpy_workspace_trainer(x, y, b), nullcontext)
+    if torch is not None:
+        makers["torch"] = (torch_trainer, nullcontext)
+        makers["torch-no-onednn"] = (torch_trainer, no_onednn)
+    return makers
+
+
+@contextmanager
+def no_onednn():
+    """PyTorch with oneDNN (mkldnn) convolutions off, its warning about Intel GPUs hushed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with torch.backends.mkldnn.flags(enabled=False):
+            yield
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
-    ap.add_argument("--seconds", type=float, default=6.0, help="measuring time per case (6)")
-    ap.add_argument("--threads", type=int, default=os.cpu_count(),
-                    help="threads for both libraries (default: all cores)")
+    ap.add_argument("--seconds", type=float, default=12.0,
+                    help="measuring time per batch size, all implementations (12)")
+    ap.add_argument("--trials", type=int, default=15, help="trials per implementation (15)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads for both libraries (default 1)")
     ap.add_argument("--time-to-accuracy", action="store_true",
                     help="also train the NumPy reference from scratch to 1.0%% test error")
     args = ap.parse_args(argv)
@@ -239,42 +311,42 @@ def main(argv=None):
     print(f"BLAS: {blas_info()}; OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; {thread_note}")
     if torch is None:
-        print("PyTorch: not installed -- measuring NumPy only (install torch==2.13.0 in a "
-              "separate venv to compare)")
+        print("PyTorch not installed -- measuring NumPy only (for the comparison: "
+              ".venv/bin/pip install torch==2.13.0, a CPU wheel)")
     else:
-        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, eager, float32; "
-              f"same penalties and gradients as NumPy to {check_same_network(x[:64]):.0e} "
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s), eager, "
+              f"float32, oneDNN available: {torch.backends.mkldnn.is_available()}; same "
+              f"penalties and gradients as NumPy to {check_same_network(x[:64]):.0e} "
               f"(relative)")
 
+    print(f"\nsamples/s (forward + backward + update), {args.threads} thread(s) each, "
+          f"{args.trials} interleaved trials each: median wall-clock (median per CPU-second)")
     results = {}
-    print(f"\nsamples/s (forward + backward + update), {args.threads} thread(s): best trial "
-          f"wall-clock [median wall-clock] (per CPU-second)")
-    print(f"{'batch':>5} {'numpy':>26} {'pytorch':>26} {'ratio':>6} (per CPU-second)")
     for b in args.batches:
-        n = throughput(numpy_trainer, x, y, b, args.seconds)
-        t = throughput(torch_trainer, x, y, b, args.seconds) if torch is not None else None
-        results[b] = (n, t)
-
-        def fmt(r):
-            return f"{r[0]:8.0f} [{r[1]:6.0f}] ({r[2]:6.0f})" if r else f"{'-':>26}"
-        ratio = f"{n[0] / t[0]:5.2f}x ({n[2] / t[2]:5.2f}x)" if t else f"{'-':>6}"
-        print(f"{b:5d} {fmt(n)} {fmt(t)} {ratio}", flush=True)
+        r = interleaved(makers_for(b), x, y, b, args.seconds, args.trials)
+        results[b] = r
+        for name, (wall, cpu, _) in r.items():
+            print(f"  batch {b:3d}  {name:16s} {wall:9.0f} ({cpu:9.0f})", flush=True)
+        for t in ("torch", "torch-no-onednn"):
+            if t in r:
+                n = r["numpy"]
+                print(f"  batch {b:3d}  numpy / {t:16s} {n[0] / r[t][0]:5.2f}x wall-clock, "
+                      f"{n[1] / r[t][1]:5.2f}x per CPU-second", flush=True)
 
     gflops, gflops_cpu = gemm_gflops()
-    epoch_gflop = 2 * MACS_PER_SAMPLE * 60_000 / 1e9
     print(f"\nfloat32 GEMM (2048x2048) in numpy: {gflops:.0f} GFLOP/s wall-clock, "
           f"{gflops_cpu:.0f} GFLOP per CPU-second")
-    print(f"arithmetic: {MACS_PER_SAMPLE / 1e6:.2f} M MACs per sample (forward + weight and "
-          f"input gradients) = {epoch_gflop:.0f} GFLOP per 60,000-sample epoch")
-    print(f"epoch-time floor at GEMM speed: {epoch_gflop / gflops:.2f} s wall-clock, "
-          f"{epoch_gflop / gflops_cpu:.2f} CPU-seconds")
-    for b, (n, t) in results.items():
-        line = (f"  batch {b:3d}: numpy epoch {60_000 / n[0]:6.1f} s wall, "
-                f"{60_000 / n[2]:5.1f} CPU-s = {epoch_gflop / gflops_cpu / (60_000 / n[2]):4.0%}"
-                f" of GEMM speed")
-        if t:
-            line += f"; pytorch epoch {60_000 / t[0]:6.1f} s wall, {60_000 / t[2]:5.1f} CPU-s"
-        print(line)
+    for label, macs in (("C3 dense (as computed)", MACS_PER_SAMPLE),
+                        ("C3 sparse (Table I, as the paper counts)", MACS_PER_SAMPLE_SPARSE)):
+        epoch_gflop = 2 * macs * 60_000 / 1e9
+        print(f"arithmetic, {label}: {macs / 1e6:.2f} M MACs per sample (forward + weight "
+              f"and input gradients) = {epoch_gflop:.0f} GFLOP per 60,000-sample epoch; "
+              f"floor at GEMM speed {epoch_gflop / gflops_cpu:.2f} CPU-seconds")
+    epoch_gflop = 2 * MACS_PER_SAMPLE_SPARSE * 60_000 / 1e9
+    for b, r in results.items():
+        parts = [f"{name} {60_000 / cpu:6.1f} CPU-s ({epoch_gflop / gflops_cpu / (60_000 / cpu):4.0%} "
+                 f"of GEMM speed, sparse count)" for name, (_, cpu, _) in r.items()]
+        print(f"  batch {b:3d} epoch: " + "; ".join(parts))
 
     if args.time_to_accuracy:
         print("\ntime to 1.0% test error, NumPy reference, model.RECIPE, from scratch:")

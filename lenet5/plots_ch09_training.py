@@ -1,4 +1,5 @@
-"""Figures of chapter 9 (training): learning curves, the confusion matrix, a loss trace."""
+"""Figures of chapter 9 (training): learning curves (after each pass and on the fly), the
+confusion matrix, a loss trace."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -36,6 +37,10 @@ def show_learning_curves(log: dict, paper_error: float | None = None, title=None
     if train and not np.all(np.isnan(train)):
         ax.plot(passes, train, "s-", color="tab:blue",
                 label="training error (60,000 digits, after the pass)")
+    fly = [np.nan if e is None else 100 * e for e in log.get("train_error_on_the_fly", [])]
+    if fly and not np.all(np.isnan(fly)):
+        ax.plot(passes, fly, "^--", color="tab:purple",
+                label="training error on the fly (during the pass, as Fig. 5)")
     if paper_error is not None:
         ax.axhline(100 * paper_error, color="gray", linestyle="--",
                    label=f"paper, test: {100 * paper_error:.2f}%")
@@ -54,6 +59,46 @@ def show_learning_curves(log: dict, paper_error: float | None = None, title=None
     ax_eta.set_xlabel("pass over the training set")
     ax_eta.set_xticks(passes)
     ax_eta.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def show_on_the_fly(logs: dict, paper_test=None, paper_train=None, title=None):
+    """The training error measured on the fly, per block of patterns, across the passes of
+    one or more training logs (``block_errors``), with each log's test error after every pass.
+
+    logs: label -> log (scripts/train_lenet5.py); a run that diverged ends where it stopped.
+    ``paper_test``, ``paper_train``: the paper's final errors (fractions), drawn as lines.
+    """
+    fig, ax = plt.subplots(figsize=(7.2, 3.8))
+    colours = ["tab:purple", "tab:orange", "tab:green", "tab:brown"]
+    for (label, log), colour in zip(logs.items(), colours):
+        xs, ys = [], []
+        for p, blocks in zip(log["passes"], log["block_errors"]):
+            n = len(blocks)
+            per_pass = max(n, round(60_000 / 1000))
+            xs += [p - 1 + (k + 1) / per_pass for k in range(n)]
+            ys += [100 * max(e, 1e-3) for e in blocks]
+        ax.plot(xs, ys, color=colour, linewidth=0.8, marker="x" if len(xs) < 10 else None,
+                label=f"{label}: training error on the fly, per 1,000 digits"
+                      + (" (diverged)" if log.get("diverged") else ""))
+        tests = [(p, 100 * e) for p, e in zip(log["passes"], log["test_error"]) if e is not None]
+        if tests:
+            ax.plot(*zip(*tests), "o", color=colour, markersize=4,
+                    label=f"{label}: test error after each pass")
+    if paper_test is not None:
+        ax.axhline(100 * paper_test, color="gray", linestyle="--",
+                   label=f"paper, test error after 20 passes: {100 * paper_test:.2f}%")
+    if paper_train is not None:
+        ax.axhline(100 * paper_train, color="gray", linestyle=":",
+                   label=f"paper, training error after 19 passes: {100 * paper_train:.2f}%")
+    ax.set_yscale("log")
+    _plain_log_labels(ax.yaxis)
+    ax.set_xlabel("passes over the training set")
+    ax.set_ylabel("error (%)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title or "Training error measured on the fly", fontsize=10)
     fig.tight_layout()
     return fig
 

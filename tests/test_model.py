@@ -270,3 +270,157 @@ def test_shipped_activations_are_what_the_shipped_weights_compute():
         scale = max(1.0, float(np.abs(array).max())) if array.dtype.kind == "f" else 1.0
         np.testing.assert_allclose(shipped[name], array, rtol=1e-4, atol=1e-5 * scale,
                                    err_msg=name)
+
+
+# ------------------------------------------------------- one pattern at a time, recipes
+
+def _perturbed(dtype, seed=1):
+    rng = np.random.default_rng(seed)
+    p = model.init_params(rng, dtype=dtype)
+    for k, v in p.items():
+        p[k] = (v + 0.3 * rng.standard_normal(v.shape) / np.sqrt(max(1, v[0].size))).astype(dtype)
+    p["C3_w"] *= model.C3_TABLE.T[:, :, None, None]
+    return p
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pattern_trainer_equals_the_batched_path(dtype):
+    """The batch-1 fast path computes the same penalties, loss and gradients as
+    forward/backward on a batch of one (float64: to rounding; float32: allclose)."""
+    images, labels = load_mnist("test")
+    x, y = model.to_input(images[:6], dtype), labels[:6].astype(np.int64)
+    p = _perturbed(dtype)
+    trainer = model.PatternTrainer(p, x, y)
+    q = trainer.params()
+    assert all(np.allclose(q[k], p[k], rtol=1e-6, atol=1e-7) for k in p)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for i in range(len(x)):
+        loss, wrong, gy = trainer.loss_and_gradient(i)
+        trainer.backward(gy)
+        mine = trainer.gradients()
+        yb, cache = model.forward(x[i:i + 1], p)
+        lb, dy = model.map_loss(yb, y[i:i + 1])
+        theirs = model.backward(dy, cache)
+        assert np.allclose(trainer.y, yb[0], rtol=tol, atol=tol * 100)
+        assert loss == pytest.approx(lb, rel=tol * 10)
+        assert wrong == (model.predict(yb)[0] != y[i])
+        for k in p:
+            scale = np.abs(theirs[k]).max() + 1e-30
+            assert np.abs(mine[k] - theirs[k]).max() / scale < tol * 10, (k, i)
+        assert np.all(mine["C3_w"][~model.C3_TABLE.T] == 0)
+
+
+def test_pattern_trainer_update_is_the_sdlm_rule():
+    """One ``step`` moves every parameter by -eta/(mu + h_kk) * gradient, like
+    sdlm_update on a batch of one; absent C3 connections stay zero."""
+    images, labels = load_mnist("test")
+    x, y = model.to_input(images[:3], np.float64), labels[:3].astype(np.int64)
+    p = _perturbed(np.float64)
+    steps = model.sdlm_steps(model.estimate_hessian(p, x, seed="loss"), 1e-3)
+    trainer = model.PatternTrainer(p, x, y)
+    trainer.set_steps(steps)
+    expected = {k: v.copy() for k, v in p.items()}
+    for i in range(3):
+        yb, cache = model.forward(x[i:i + 1], expected)
+        model.sdlm_update(expected, model.backward(model.map_loss(yb, y[i:i + 1])[1], cache),
+                          {k: v.copy() for k, v in steps.items()})
+        trainer.step(i)
+    got = trainer.params()
+    for k in p:
+        assert np.allclose(got[k], expected[k], rtol=1e-9, atol=1e-12), k
+    assert np.all(got["C3_w"][~model.C3_TABLE.T] == 0)
+
+
+def test_loss_curvature_matches_finite_differences():
+    """d^2E/dx_j^2 of eq. 9 (through the fixed RBF) against central differences of the loss
+    as a function of the F6 outputs x; eq. 8 gives 2."""
+    rng = np.random.default_rng(7)
+    centres = model.rbf_centres(np.float64)
+    x = 0.8 * centres[[3, 5]] + 0.4 * rng.standard_normal((2, 84))      # fairly confident
+    labels = np.array([3, 8])
+
+    def loss(xs, j):
+        pen = ((xs[:, None, :] - centres[None]) ** 2).sum(axis=2)
+        return np.array([model.map_loss(pen[n:n + 1], labels[n:n + 1], j=j)[0]
+                         for n in range(len(xs))])
+
+    for j in (1.0, 5.0, 50.0):
+        pen = ((x[:, None, :] - centres[None]) ** 2).sum(axis=2)
+        curv = model.loss_curvature(x, pen, "map", j)
+        assert curv.shape == (2, 84) and np.all(curv >= 0)
+        eps = 1e-4
+        for jj in (0, 7, 40, 83):
+            up, down = x.copy(), x.copy()
+            up[:, jj] += eps
+            down[:, jj] -= eps
+            numeric = (loss(up, j) - 2 * loss(x, j) + loss(down, j)) / eps ** 2
+            assert np.allclose(curv[:, jj], numeric, rtol=1e-4, atol=1e-5), (j, jj)
+    assert np.all(model.loss_curvature(x, pen, "mle") == 2.0)
+
+
+def test_hessian_with_loss_curvature_matches_its_definition(params64, tiny_batch):
+    """Gauss-Newton h_kk of the F6 biases and weights, seeded with the loss's curvature:
+    mean_p f'(a_j)^2 d2E/dx_j^2 (and times the squared inputs), computed from scratch; the
+    default seed stays eq. 8's 2 (chapter 9's exercise)."""
+    x, _ = tiny_batch
+    out = model.layer_outputs(x, params64)
+    f6_in, f6 = out["C5"], out["F6"]
+    a6 = f6_in @ params64["F6_w"] + params64["F6_b"]
+    slope2 = (model.A_SQUASH * model.S_SQUASH * (1 - np.tanh(model.S_SQUASH * a6) ** 2)) ** 2
+    for j in (2.0, 5.0):
+        curv = model.loss_curvature(f6, out["output"], "map", j)
+        h = model.estimate_hessian(params64, x, seed="loss", j=j)
+        assert np.allclose(h["F6_b"], (slope2 * curv).mean(axis=0))
+        assert np.allclose(h["F6_w"], (f6_in ** 2).T @ (slope2 * curv) / len(x))
+        assert all(np.all(v >= 0) for v in h.values())
+    default = model.estimate_hessian(params64, x)
+    assert np.allclose(default["F6_b"], (2 * slope2).mean(axis=0))
+
+
+def test_shared_weight_hessian_sums_over_connections(params64, tiny_batch):
+    """h_kk of a C1 bias is the sum over its 784 positions of f'(a)^2 times the
+    back-propagated second derivative (Appendix C), i.e. that of C1 weights with the input
+    replaced by ones: check by making the input constant 1, where each weight's h equals
+    the bias's."""
+    p = {k: v.copy() for k, v in params64.items()}
+    x = np.ones((2, 1, 32, 32))
+    h = model.estimate_hessian(p, x, seed="loss")
+    assert np.allclose(h["C1_w"][:, 0], h["C1_b"][:, None, None] * np.ones((1, 5, 5)))
+
+
+def test_recipes_are_selectable_by_name():
+    assert model.RECIPE is model.RECIPES["fast"]
+    assert {"fast", "paper"} <= set(model.RECIPES)
+    paper = model.RECIPES["paper"]
+    assert paper["batch_size"] == 1 and paper["rate_scale"] == 1 == paper["first_pass_scale"]
+    assert paper["hessian"] == "loss" and paper["init"] == "fan_in" and paper["loss"] == "map"
+    from scripts.train_lenet5 import parse_args, settings_of
+    assert settings_of(parse_args(["--recipe", "paper"])) == paper
+    assert settings_of(parse_args(["--recipe", "paper", "--j", "3"]))["j"] == 3
+    with pytest.raises(TypeError):
+        next(model.fit({}, np.zeros((1, 1, 32, 32)), np.zeros(1), np.random.default_rng(0),
+                       recipe="paper", nonsense=1))
+
+
+def test_paper_recipe_runs_a_few_hundred_patterns():
+    """fit with a paper recipe (one update per pattern) on 400 patterns: the rule is applied
+    pattern by pattern, the on-the-fly error is measured, and it does not diverge."""
+    images, labels = load_mnist("test")
+    x, y = model.to_input(images[:400]), labels[:400].astype(np.int64)
+    rng = np.random.default_rng(0)
+    params = model.init_params(rng, rule=model.RECIPES["paper_sqrt_init"]["init"])
+    start = {k: v.copy() for k, v in params.items()}
+    (r,) = list(model.fit(params, x, y, rng, passes=1, recipe="paper_sqrt_init"))
+    assert r["pass"] == 1 and r["eta"] == model.learning_rate(1) and r["patterns"] == 400
+    assert not r["diverged"] and np.isfinite(r["loss"]) and r["loss"] < 60
+    assert 0 <= r["on_the_fly_error"] < 0.9 and len(r["block_errors"]) == 1
+    assert r["rates"]["all"][2] <= model.learning_rate(1) / model.MU
+    assert any(not np.array_equal(params[k], start[k]) for k in params)
+    assert np.all(params["C3_w"][~model.C3_TABLE.T] == 0)
+
+
+def test_sqrt_init_scales_the_same_draws():
+    a = model.init_params(3, np.float64)
+    b = model.init_params(3, np.float64, rule="sqrt_fan_in")
+    assert np.allclose(b["C5_w"], a["C5_w"] * 20) and np.allclose(b["C1_w"], a["C1_w"] * 5)
+    assert np.allclose(b["S2_coeff"], a["S2_coeff"] * 2)
