@@ -8,6 +8,11 @@
     python -m autograder collect DOWNLOADS     an LMS's download -> submitted/<student>/<chapter>/
     python -m autograder export OUT --to canvas|moodle
                                                the grades as an LMS imports them
+    python -m autograder feedback OUT --to canvas|moodle
+                                               a zip of feedback pages per chapter, named
+                                               for the LMS's bulk upload
+    python -m autograder review OUT            formgrader on OUT's gradebook for manual review;
+                                               when stopped, grades and feedback follow it
     python -m autograder validate NOTEBOOK     run a notebook as the grader does (visible tests)
 All go through nbgrader's own converters, configured by autograder/nbgrader_config.py.
 """
@@ -48,7 +53,12 @@ def parser() -> argparse.ArgumentParser:
     gr.add_argument("-o", "--out", type=Path, default=Path("grading"),
                     help="where feedback, grades, report and the gradebook go (default: ./grading)")
     gr.add_argument("-j", "--jobs", type=int, default=None,
-                    help="notebooks graded at once (default: one per CPU core)")
+                    help="notebooks graded at once on this machine (default: one per CPU "
+                         "core)")
+    gr.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                    help="grade on this Dask cluster (its workers run `dask worker "
+                         "--preload autograder.worker` in this project's environment); "
+                         "default: a local cluster on this machine")
     gr.add_argument("--notebook-timeout", type=int, default=900,
                     help="seconds a whole notebook may run (default: 900)")
     gr.add_argument("--memory-mb", type=int, default=4096,
@@ -74,6 +84,18 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("--to", choices=("canvas", "moodle"), required=True)
     ex.add_argument("--course", type=Path, default=COURSE_FILE,
                     help="the term, for its roster (default: course.toml)")
+    fb = sub.add_parser("feedback", help="the feedback pages of OUT zipped for an LMS's "
+                                         "bulk upload, one zip per chapter")
+    fb.add_argument("out", type=Path, help="the folder grade wrote (with feedback/)")
+    fb.add_argument("--to", choices=("canvas", "moodle"), required=True)
+    fb.add_argument("--collected", type=Path, default=Path("submitted") / "collected.json",
+                    help="where collect noted each downloaded file "
+                         "(default: submitted/collected.json)")
+    rv = sub.add_parser("review", help="nbgrader's formgrader on a grading folder, for "
+                                       "manual scores and comments")
+    rv.add_argument("out", type=Path, help="the folder grade wrote (with gradebook.db)")
+    rv.add_argument("--port", type=int, default=8888)
+    rv.add_argument("--no-browser", action="store_true", help="do not open a browser")
     va = sub.add_parser("validate", help="run a notebook as the grader does (visible tests)")
     va.add_argument("notebook", type=Path)
     va.add_argument("--no-sandbox", action="store_true",
@@ -114,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         from autograder.export import export
 
+        from autograder.review import refresh
+
         try:
+            refresh(args.out, feedback=False)  # the gradebook's scores, reviews included
             path, left_out = export(args.out, args.to, read_term(args.course))
         except TermError as e:
             print(f"error: {e}", file=sys.stderr)
@@ -123,6 +148,19 @@ def main(argv: list[str] | None = None) -> int:
         if left_out:
             print(f"not on the roster, left out: {', '.join(left_out)}")
         return 0
+    if args.command == "feedback":
+        from autograder.export import feedback_archives
+
+        zips, left_out = feedback_archives(args.out, args.to, args.collected)
+        for path in zips:
+            print(f"wrote {path}")
+        for page in left_out:
+            print(f"NOT IN A ZIP {page}")
+        return 1 if left_out else 0
+    if args.command == "review":
+        from autograder.review import serve
+
+        return serve(args.out, args.port, not args.no_browser)
     if args.command == "validate":
         code, text = validate(args.notebook, args.cell_timeout, not args.no_sandbox)
         print(text)
@@ -133,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     results = grade(args.submitted, args.out, args.cell_timeout, jobs=args.jobs,
+                    scheduler=args.scheduler,
                     notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb,
                     sandbox=not args.no_sandbox, term=term, regrade=args.regrade,
                     progress=sys.stderr.isatty())

@@ -1,6 +1,6 @@
 """``python -m autograder collect DOWNLOADS -o submitted``: an LMS's download, laid out to grade.
 
-LMSs name downloaded submissions their own way: Canvas ``<name>_<user id>_<submission
+LMSs name downloaded submissions their own way: Canvas ``<name>_[LATE_]<user id>_<submission
 id>_<file>`` (``chenrich_1234_56789_ch01_input-1.ipynb``), Moodle a folder per submission
 (``Rich Chen_4321_assignsubmission_file_/ch01_input.ipynb``), a plain zip
 ``rich_chen_ch01_input.ipynb``, and Jupyter adds ``-Copy1``. For every notebook below
@@ -14,6 +14,9 @@ DOWNLOADS this finds
 
 and copies it to ``submitted/<student>/<chapter>/<chapter>.ipynb``. A notebook it cannot
 place is listed, never guessed; of two files for one student and chapter the newer is kept.
+``submitted/collected.json`` remembers where each placed file came from
+(``{"<student>/<chapter>": "<its path below DOWNLOADS>"}``, merged with the one there), so
+that ``feedback`` can name each page as the LMS's bulk upload expects (``autograder.export``).
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ import shutil
 from pathlib import Path
 
 from autograder.course import BOOK, chapters
+
+MANIFEST = "collected.json"
 
 
 def _slug(text: str) -> str:
@@ -63,7 +68,7 @@ def _student_of(path: Path, chapter: str | None, downloads: Path,
     else:
         name = path.stem.split(chapter)[0] if chapter and chapter in path.stem else ""
     name = re.sub(r"_assignsubmission_.*$", "", name)
-    name = re.sub(r"(_\d+)+_?$", "", _slug(name))  # the LMS's user and submission numbers
+    name = re.sub(r"(_late)?(_\d+)+_?$", "", _slug(name))  # Canvas's LATE and the LMS's numbers
     return name or None
 
 
@@ -92,4 +97,13 @@ def collect(downloads: Path, submitted: Path, roster: list[dict]) -> tuple[list,
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
         placed.append((path, student, chapter))
+    _remember(submitted / MANIFEST, {f"{student}/{chapter}": path.relative_to(downloads)
+                                     .as_posix() for path, student, chapter in placed})
     return placed, unplaced
+
+
+def _remember(manifest: Path, origins: dict[str, str]) -> None:
+    """Merge ``origins`` into the manifest of where each placed file was downloaded from."""
+    known = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps(dict(sorted({**known, **origins}.items())), indent=1) + "\n")

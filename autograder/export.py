@@ -1,4 +1,7 @@
-"""``python -m autograder export OUT --to canvas|moodle``: the grades as an LMS imports them.
+"""What goes to the LMS: the grades as its gradebook imports them, the feedback as its bulk
+upload takes it.
+
+``python -m autograder export OUT --to canvas|moodle``
 
 Reads ``OUT/grades.csv`` (one row per student and chapter, scores after late penalties) and
 the term's roster (``course.toml``), and writes one row per student and one column per
@@ -14,18 +17,38 @@ chapter, named ``<chapter> (<title>)``, with the points possible:
 
 A student of the roster without a row counts 0 (nothing handed in); a student who handed in
 but is not on the roster is left out and named on the terminal.
+
+``python -m autograder feedback OUT --to canvas|moodle``
+
+writes ``OUT/feedback_<lms>_<chapter>.zip``, one per chapter (an assignment of the LMS),
+with each student's page of ``OUT/feedback/`` named after the file the LMS gave for them
+(``submitted/collected.json``, written by ``collect``), which is how the LMS finds the student:
+
+- Canvas ("Re-Upload Submissions") reads the user id and the submission's file id as the
+  first two number fields of ``<name>_[LATE_]<user id>_<file id>_<file>``: the page keeps that
+  prefix, ``chenrich_1234_56789_ch01_input_feedback.html``.
+- Moodle ("Upload multiple feedback files in a zip") splits a path's folder on "_" into full
+  name, participant id, "assignsubmission", plugin, rest: the page goes in that folder,
+  ``Rich Chen_4321_assignsubmission_file_/ch01_input_feedback.html``.
+
+A page whose student was not collected, or whose downloaded file has no such prefix, is not
+guessed: it is left out and named on the terminal.
 """
 from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
+import re
+import zipfile
+from collections import defaultdict
+from pathlib import Path, PurePosixPath
 
 from autograder.course import SOLUTIONS, chapters
 from autograder.term import Term
 
 CANVAS_IDS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MOODLE_IDS = ["First name", "Last name", "ID number", "Email address"]
+CANVAS_PREFIX = re.compile(r"[^_/]+_(?:LATE_)?\d+_\d+_")  # name, [LATE,] user id, file id
 
 
 def chapter_title(chapter: str) -> str:
@@ -71,3 +94,50 @@ def export(out: Path, lms: str, term: Term) -> tuple[Path, list[str]]:
             else:
                 writer.writerow([s["first_name"], s["last_name"], s["id"], s["email"]] + marks)
     return path, left_out
+
+
+# ------------------------------------------------------------------------- feedback archives
+
+def _moodle_folder(download: str) -> str | None:
+    """``<Full name>_<participant id>_assignsubmission_<plugin>_`` of a Moodle download's path
+    (its folder, or the file's own name when downloaded without folders)."""
+    for part in PurePosixPath(download).parts:
+        fields = part.split("_", 4)
+        if len(fields) >= 4 and fields[1].isdigit() and fields[2] == "assignsubmission":
+            return "_".join(fields[:4]) + "_"
+    return None
+
+
+def feedback_name(lms: str, download: str, page: str) -> str | None:
+    """The name, in the LMS's zip, of the feedback page ``page`` (``<chapter>.html``) on the
+    file downloaded as ``download``; None if that file's name has no prefix of the LMS's."""
+    stem = PurePosixPath(page).stem
+    if lms == "canvas":
+        prefix = CANVAS_PREFIX.match(PurePosixPath(download).name)
+        return prefix and f"{prefix.group(0)}{stem}_feedback.html"
+    folder = _moodle_folder(download)
+    return folder and f"{folder}/{stem}_feedback.html"
+
+
+def feedback_archives(out: Path, lms: str, collected: Path) -> tuple[list[Path], list[str]]:
+    """Write ``OUT/feedback_<lms>_<chapter>.zip`` from ``OUT/feedback/`` and the manifest
+    ``collected``; return the zips and the pages left out, each with why."""
+    downloaded = json.loads(collected.read_text()) if collected.is_file() else {}
+    pages: dict[str, dict[str, Path]] = defaultdict(dict)  # chapter -> {name in zip: page}
+    left_out = []
+    for page in sorted((out / "feedback").glob("*/*/*.html")):
+        key = f"{page.parent.parent.name}/{page.parent.name}"
+        download = downloaded.get(key)
+        name = download and feedback_name(lms, download, page.name)
+        if name:
+            pages[page.parent.name][name] = page
+        else:
+            left_out.append(f"{key}: " + (f"not collected (not in {collected})" if not download
+                                          else f"{download} has no {lms} prefix"))
+    zips = []
+    for chapter, members in sorted(pages.items()):
+        zips.append(out / f"feedback_{lms}_{chapter}.zip")
+        with zipfile.ZipFile(zips[-1], "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, page in sorted(members.items()):
+                archive.write(page, name)
+    return zips, left_out

@@ -1,10 +1,10 @@
 """Deliberately wrong chapter-1 submissions and what the grader must make of them.
 
-Chapter 1 has 10 points: decode_idx 3 (visible 1, hidden 1, malformed data 1), read_idx 2
-(visible 1, hidden 1), to_lenet_input 5 (visible 2, hidden 3). The hidden checks give
-partial credit per part: decode_idx one-byte values 1/4, multi-byte values 2/4, dtypes 1/4;
-malformed data 1/4 per kind of damage; read_idx 1/2 per file; to_lenet_input 1 point each for
-the layout, the padding and the digit.
+Chapter 1's test cells: decode_idx (visible, hidden, malformed data), read_idx (visible,
+hidden), to_lenet_input (visible, hidden); their points are the notebook's (tests/faulty.py).
+The hidden checks give partial credit per part: decode_idx one-byte values 1/4, multi-byte
+values 2/4, dtypes 1/4; malformed data 1/4 per kind of damage; read_idx 1/2 per file;
+to_lenet_input 1/3 each for the layout, the padding and the digit.
 """
 
 ZERO_PADDING = '''
@@ -93,22 +93,30 @@ FAULTY = {
     "kills_kernel": ("ch01_input", {"read_idx": "import os\nos._exit(1)"}),
 }
 
-# student -> (score out of 10, a phrase the feedback must contain); the other students are
-# tested in tests/test_grading.py
+# student -> ({test cell: share of its points lost}, a phrase the feedback must contain);
+# the other students are tested in tests/test_grading.py
 EXPECTED = {
-    "pads_with_zero": (7, "they must be -0.1, not 0"),
-    "no_channel_axis": (7, "expected shape (2, 1, 32, 32), got (2, 32, 32)"),
-    "little_endian": (8.5, "byte-swapped"),
-    "big_endian_result": (8.75, "native byte order"),
-    "accepts_extra_bytes": (8.75, "one element too many"),
+    "pads_with_zero": ({"to_lenet_input_visible": 1, "to_lenet_input_hidden": 1 / 3},
+                       "they must be -0.1, not 0"),
+    "no_channel_axis": ({"to_lenet_input_visible": 1, "to_lenet_input_hidden": 1 / 3},
+                        "expected shape (2, 1, 32, 32), got (2, 32, 32)"),
+    "little_endian": ({"decode_idx_visible": 1, "decode_idx_hidden": 0.5}, "byte-swapped"),
+    "big_endian_result": ({"decode_idx_visible": 1, "decode_idx_hidden": 0.25},
+                          "native byte order"),
+    "accepts_extra_bytes": ({"decode_idx_visible": 1, "decode_idx_malformed_hidden": 0.25},
+                            "one element too many"),
     # review E: missing only the "too many bytes" case costs that part, not the whole cell
-    "accepts_extra_bytes_parts": (8.75, "3 of 4 parts passed"),
-    "background_only": (5, "the output holds no digit"),
-    "forgets_gzip": (8, "bad magic number"),
-    "ink_175": (7, "ink maps to 1.75"),
+    "accepts_extra_bytes_parts": ({"decode_idx_visible": 1, "decode_idx_malformed_hidden": 0.25},
+                                  "3 of 4 parts passed"),
+    "background_only": ({"to_lenet_input_visible": 1, "to_lenet_input_hidden": 1},
+                        "the output holds no digit"),
+    "forgets_gzip": ({"read_idx_visible": 1, "read_idx_hidden": 1}, "bad magic number"),
+    "ink_175": ({"to_lenet_input_visible": 1, "to_lenet_input_hidden": 1 / 3}, "ink maps to 1.75"),
     # the visible check compares a slice: its message names the pixels, not "index ()"
-    "ink_175_visible": (7, "x[0, 0, 2, 1:4] (padding, the ink pixel, paper): 1 of 3 values are "
-                           "wrong; first at index (1,)"),
-    "loops_forever": (8, "ran past its time limit of 20 s"),
-    "raises": (5, "I give up"),
+    "ink_175_visible": ({"to_lenet_input_visible": 1, "to_lenet_input_hidden": 1 / 3},
+                        "x[0, 0, 2, 1:4] (padding, the ink pixel, paper): 1 of 3 values are "
+                        "wrong; first at index (1,)"),
+    "loops_forever": ({"read_idx_visible": 1, "read_idx_hidden": 1},
+                      "ran past its time limit of 20 s"),
+    "raises": ({"to_lenet_input_visible": 1, "to_lenet_input_hidden": 1}, "I give up"),
 }

@@ -1,12 +1,13 @@
 """Deliberately wrong chapter-2 submissions and what the grader must make of them.
 
-Chapter 2 has 22 points: conv_output_size 2 (visible 1, hidden 1); counts 4 (visible 1,
-c1_params/c1_connections hidden 1, conv_layer_counts hidden 2); squash 3 (1, 2);
-conv_forward_naive 4 (2, 2); conv_forward 4 (1, 3); conv_backward 5 (2, 3). Hidden checks with
-parts: conv_output_size (valid 1/4, padding and strides 2/4, misfits 1/4), the C1 counts and
-conv_layer_counts (parameters, connections: 1/2 each), squash (forward, backward), conv_backward
-(db, dw, dx: 1/3 each). A backward pass is also judged against the gradient of the student's
-own forward pass when that is wrong, so a forward slip is paid for once.
+Chapter 2's test cells: conv_output_size (visible, hidden); the counts (visible,
+c1_params/c1_connections hidden, conv_layer_counts hidden); squash, conv_forward_naive,
+conv_forward and conv_backward (visible, hidden each); their points are the notebook's
+(tests/faulty.py). Hidden checks with parts: conv_output_size (valid 1/4, padding and strides
+2/4, misfits 1/4), the C1 counts and conv_layer_counts (parameters, connections: 1/2 each),
+squash (forward, backward), conv_backward (db, dw, dx: 1/3 each). A backward pass is also judged
+against the gradient of the student's own forward pass when that is wrong, so a forward slip is
+paid for once.
 """
 
 _CONV = '''
@@ -70,7 +71,7 @@ FAULTY = {
         "conv_layer_counts": _COUNTS.format(side="in_side - kernel + 1", bias="")}),
     "counts_input_side": ("ch02_c1", {
         "conv_layer_counts": _COUNTS.format(side="in_side", bias=" + 1")}),
-    "counts_typed_in": ("ch02_c1", {
+    "c1_counts_typed_in": ("ch02_c1", {
         "conv_layer_counts": "def conv_layer_counts(maps, in_side, kernel, in_maps):\n"
                              "    return 156, 122_304",
         "c1_counts": "c1_params = 156\nc1_connections = 122_304"}),
@@ -87,25 +88,40 @@ FAULTY = {
     "sigmoid_squash_own_gradient": ("ch02_c1", {"squash": SQUASH_SIGMOID}),
 }
 
-# student -> (score out of 22, a phrase the feedback must contain)
+# student -> ({test cell: share of its points lost}, a phrase the feedback must contain)
 EXPECTED = {
-    # conv_forward's 4 points, and conv_backward's visible 2 (its check runs on the cache of
-    # the student's conv_forward and says to fix that first); the hidden backward check
-    # judges dx against the gradient of the student's own (flipped) forward pass
-    "flipped_kernel": (16, "convolution with the kernel flipped"),
+    # all of conv_forward's points, and conv_backward's visible cell (its check runs on the
+    # cache of the student's conv_forward and says to fix that first); the hidden backward
+    # check judges dx against the gradient of the student's own (flipped) forward pass
+    "flipped_kernel": ({"conv_forward_visible": 1, "conv_forward_hidden": 1,
+                        "conv_backward_visible": 1}, "convolution with the kernel flipped"),
     # the visible check of conv_forward diagnoses the flip too (student review)
-    "flipped_kernel_visible": (16, "conv_forward(x, w, b): your output is a convolution with "
-                                   "the kernels flipped"),
-    "flipped_kernel_backward": (16, "so fix conv_forward first"),
-    "same_padding": (15, "you padded the input"),
-    "same_padding_backward": (15, "your conv_forward is wrong too (see its check)"),
-    "sigmoid_squash": (20, "logistic sigmoid"),
+    "flipped_kernel_visible": ({"conv_forward_visible": 1, "conv_forward_hidden": 1,
+                                "conv_backward_visible": 1},
+                               "conv_forward(x, w, b): your output is a convolution with "
+                               "the kernels flipped"),
+    "flipped_kernel_backward": ({"conv_forward_visible": 1, "conv_forward_hidden": 1,
+                                 "conv_backward_visible": 1}, "so fix conv_forward first"),
+    "same_padding": ({"conv_forward_visible": 1, "conv_forward_hidden": 1,
+                      "conv_backward_visible": 1, "conv_backward_hidden": 1 / 3},
+                     "you padded the input"),
+    "same_padding_backward": ({"conv_forward_visible": 1, "conv_forward_hidden": 1,
+                               "conv_backward_visible": 1, "conv_backward_hidden": 1 / 3},
+                              "your conv_forward is wrong too (see its check)"),
+    "sigmoid_squash": ({"squash_visible": 1, "squash_hidden": 0.5}, "logistic sigmoid"),
     # the exact gradient of the sigmoid: squash_backward keeps its part
-    "sigmoid_squash_own_gradient": (20, "Passed: squash_backward."),
-    "counts_without_bias": (19, "one trainable bias"),
-    "counts_input_side": (20.5, "not in_side ** 2"),
-    "counts_typed_in": (19, "conv_layer_counts(16, 14, 5, 6)[0] (parameters): expected 2,416"),
-    "counts_as_floats": (20, "expected an integer, got float"),
-    "naive_wrong_fast_right": (18, "values are wrong"),
-    "backward_no_flip": (19, "rotated by 180 degrees"),
+    "sigmoid_squash_own_gradient": ({"squash_visible": 1, "squash_hidden": 0.5},
+                                    "Passed: squash_backward."),
+    "counts_without_bias": ({"c1_counts_hidden": 1, "conv_layer_counts_hidden": 1},
+                            "one trainable bias"),
+    "counts_input_side": ({"c1_counts_hidden": 0.5, "conv_layer_counts_hidden": 0.5},
+                          "not in_side ** 2"),
+    "c1_counts_typed_in": ({"c1_counts_check": 1, "conv_layer_counts_hidden": 1},
+                           "conv_layer_counts(16, 14, 5, 6)[0] (parameters): expected 2,416"),
+    "counts_as_floats": ({"c1_counts_check": 1, "c1_counts_hidden": 1},
+                         "expected an integer, got float"),
+    "naive_wrong_fast_right": ({"conv_forward_naive_visible": 1, "conv_forward_naive_hidden": 1},
+                               "values are wrong"),
+    "backward_no_flip": ({"conv_backward_visible": 1, "conv_backward_hidden": 1 / 3},
+                         "rotated by 180 degrees"),
 }

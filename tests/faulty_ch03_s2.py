@@ -1,13 +1,14 @@
 """Deliberately wrong submissions of chapter 3 (S2), with the grade and diagnosis they earn.
 
-Chapter 3 has 13 points: s2_counts_visible 1 + s2_counts_hidden 2, subsample_forward 2 + 3,
-subsample_backward 1 + 4. The hidden checks give partial credit per part: the counts 1/4 each
-(s2_params, s2_connections, the function's parameters, its connections); subsample_forward
-1/2 each (the block sums with coefficient 1 and bias 0; the coefficient and bias applied to
-the student's own block sums); subsample_backward dx 2/4, dcoeff 1/4, dbias 1/4.
+Chapter 3's test cells: s2_counts, subsample_forward and subsample_backward, visible and hidden
+each; their points are the notebook's (tests/faulty.py). The hidden checks give partial credit
+per part: the counts 1/4 each (s2_params, s2_connections, the function's parameters, its
+connections); subsample_forward 1/2 each (the block sums with coefficient 1 and bias 0; the
+coefficient and bias applied to the student's own block sums); subsample_backward dx 2/4, dcoeff
+1/4, dbias 1/4.
 
 One slip costs its points once. Each wrong forward pass keeps a correct cache, so the hidden
-backward check still earns its 4; s2_coeff_last_axis, whose forward pass fails on some
+backward check still earns its points; s2_coeff_last_axis, whose forward pass fails on some
 shapes, is judged on the shapes where it works. A forward pass that averages, with the
 backward pass of that average (s2_average_both), loses forward points and the visible
 backward point only: the hidden backward check accepts the exact gradient of the student's
@@ -112,20 +113,34 @@ FAULTY = {
 }
 
 EXPECTED = {
-    "s2_average_no_coeff": (8, "you average the four inputs without the trainable coefficient"),
-    "s2_max_pool": (9.5, "(max pooling)"),
-    "s2_squashes": (8, "the squash is a separate step"),
-    "s2_coeff_last_axis": (8, "applied along the last (width) axis"),
-    "s2_average_times_coeff": (9.5, "the four inputs are added (p. 7), not averaged"),
-    "s2_average_both": (8.5, "the four inputs are added (p. 7), not averaged"),
-    "s2_stride_one": (8, "they move by 2 (stride 2), not by 1"),
-    "s2_backward_no_coeff": (10, "but not multiplied by the map"),
-    "s2_backward_per_image": (10, "so sum over the batch too"),
-    "s2_counts_no_bias": (12, "4 inputs plus its bias"),
-    # the visible check (student review) and the hidden one: 1 + 0.5 + 0.5
-    "s2_counts_params_per_unit": (11, "count them once per map, not once per unit"),
-    "s2_counts_params_per_unit_visible": (11, "a larger input adds units but no parameter"),
-    "s2_counts_ignore_window": (12.5, "ignores the argument window"),
-    # the visible check catches connections that ignore in_side (student review): 1 + 0.5
-    "s2_counts_typed": (11.5, "subsample_counts(3, 8, window=2): expected (6, 240)"),
+    "s2_average_no_coeff": ({"subsample_forward_visible": 1, "subsample_forward_hidden": 1},
+                            "you average the four inputs without the trainable coefficient"),
+    "s2_max_pool": ({"subsample_forward_visible": 1, "subsample_forward_hidden": 0.5},
+                    "(max pooling)"),
+    "s2_squashes": ({"subsample_forward_visible": 1, "subsample_forward_hidden": 1},
+                    "the squash is a separate step"),
+    "s2_coeff_last_axis": ({"subsample_forward_visible": 1, "subsample_forward_hidden": 1},
+                           "applied along the last (width) axis"),
+    "s2_average_times_coeff": ({"subsample_forward_visible": 1, "subsample_forward_hidden": 0.5},
+                               "the four inputs are added (p. 7), not averaged"),
+    "s2_average_both": ({"subsample_forward_visible": 1, "subsample_forward_hidden": 0.5,
+                         "subsample_backward_visible": 1},
+                        "the four inputs are added (p. 7), not averaged"),
+    "s2_stride_one": ({"subsample_forward_visible": 1, "subsample_forward_hidden": 1},
+                      "they move by 2 (stride 2), not by 1"),
+    "s2_backward_no_coeff": ({"subsample_backward_visible": 1, "subsample_backward_hidden": 0.5},
+                             "but not multiplied by the map"),
+    "s2_backward_per_image": ({"subsample_backward_visible": 1, "subsample_backward_hidden": 0.5},
+                              "so sum over the batch too"),
+    "s2_counts_no_bias": ({"s2_counts_hidden": 0.5}, "4 inputs plus its bias"),
+    # the visible check (student review), and two quarters of the hidden one
+    "s2_counts_params_per_unit": ({"s2_counts_visible": 1, "s2_counts_hidden": 0.5},
+                                  "count them once per map, not once per unit"),
+    "s2_counts_params_per_unit_visible": ({"s2_counts_visible": 1, "s2_counts_hidden": 0.5},
+                                          "a larger input adds units but no parameter"),
+    "s2_counts_ignore_window": ({"s2_counts_hidden": 0.25}, "ignores the argument window"),
+    # the visible check catches connections that ignore in_side (student review), and a
+    # quarter of the hidden one
+    "s2_counts_typed": ({"s2_counts_visible": 1, "s2_counts_hidden": 0.25},
+                        "subsample_counts(3, 8, window=2): expected (6, 240)"),
 }

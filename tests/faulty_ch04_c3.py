@@ -1,16 +1,17 @@
 """Deliberately wrong submissions of chapter 4 (C3), with the grade and diagnosis they earn.
 
-Chapter 4 has 18 points: c3_table_visible 1, c3_table_hidden 2 (C3_TABLE against Table I),
-connection_table_hidden 2 (the rule for 8, 10 and 12 maps), c3_counts_visible 1 +
-c3_counts_hidden 2, sparse_conv_forward 2 + 3, sparse_conv_backward 2 + 3. A wrong table
+Chapter 4's test cells: c3_table_visible, c3_table_hidden (C3_TABLE against Table I),
+connection_table_hidden (the rule for 8, 10 and 12 maps), and c3_counts, sparse_conv_forward
+and sparse_conv_backward, visible and hidden each; their points are the notebook's
+(tests/faulty.py). A wrong table
 costs the table's points only: the counts are accepted when they are right for the
 student's own table, and the convolution's checks use their own tables. A table typed in
 from the paper keeps the C3_TABLE points but not the rule's.
 
 Hidden checks give partial credit per part: C3_TABLE per group of columns (one point per
 column), connection_table per group of the rule, the counts for c3_params, c3_connections and
-the function (2), the forward pass for Table I (2), other tables (1) and absent weights (1),
-the backward pass per gradient (dx, dw, db).
+the function (weight 2), the forward pass for Table I (weight 2), other tables (1) and absent
+weights (1), the backward pass per gradient (dx, dw, db).
 
 A forward pass that modifies its argument w is reported by the visible check in the
 student's kernel, but costs no points: the judge's arguments are copies, so the in-place
@@ -135,20 +136,38 @@ FAULTY = {
 }
 
 EXPECTED = {
-    "c3_table_transposed": (13, "your table is transposed"),
-    "c3_table_inverted": (13, "(inverted symbols)"),
-    "c3_table_no_wrap": (15.75, "The contiguous subsets wrap around"),
-    "c3_table_noncontiguous_order": (17.125, "the non-contiguous quadruples (C3 maps 12-14) are wrong"),
-    "c3_table_modulo_6": (16.5, "count modulo n, not modulo 6"),
-    "c3_table_typed": (15, "connection_table(8): expected shape (8, 21), got (6, 16)"),
-    "c3_table_typo": (13.5, "row 3 (the C3 maps fed by S2 map 3) is wrong"),
-    "c3_forward_full": (13, "weights at connections that are absent"),
-    "c3_forward_flipped": (13.75, "you flip the kernel (true convolution)"),
-    "c3_backward_dw_unmasked": (15, "dw is nonzero at absent connections"),
-    "c3_backward_dx_unmasked": (15, "dx uses the weights of absent connections"),
-    "c3_backward_db_mean": (15, "2 of 3 parts passed"),
-    "c3_counts_full": (15, "That is a fully connected layer"),
-    "c3_counts_no_bias": (15, "Add one bias per output map"),
-    "c3_counts_typed": (16, "sparse_conv_counts(Table I, 3, 12): expected"),
-    "c3_counts_no_bias_connection": (15.5, "(connections): expected 480, got 432"),
+    "c3_table_transposed": ({"c3_table_visible": 1, "c3_table_hidden": 1,
+                             "connection_table_hidden": 1}, "your table is transposed"),
+    "c3_table_inverted": ({"c3_table_visible": 1, "c3_table_hidden": 1,
+                           "connection_table_hidden": 1}, "(inverted symbols)"),
+    "c3_table_no_wrap": ({"c3_table_visible": 1, "c3_table_hidden": 0.375,
+                          "connection_table_hidden": 0.25}, "The contiguous subsets wrap around"),
+    "c3_table_noncontiguous_order": ({"c3_table_hidden": 0.1875, "connection_table_hidden": 0.25},
+                                     "the non-contiguous quadruples (C3 maps 12-14) are wrong"),
+    "c3_table_modulo_6": ({"connection_table_hidden": 0.75}, "count modulo n, not modulo 6"),
+    "c3_table_typed": ({"c3_table_visible": 1, "connection_table_hidden": 1},
+                       "connection_table(8): expected shape (8, 21), got (6, 16)"),
+    "c3_table_typo": ({"c3_table_visible": 1, "c3_table_hidden": 0.75,
+                       "connection_table_hidden": 1},
+                      "row 3 (the C3 maps fed by S2 map 3) is wrong"),
+    "c3_forward_full": ({"sparse_conv_forward_visible": 1, "sparse_conv_forward_hidden": 1},
+                        "weights at connections that are absent"),
+    "c3_forward_flipped": ({"sparse_conv_forward_visible": 1, "sparse_conv_forward_hidden": 0.75},
+                           "you flip the kernel (true convolution)"),
+    "c3_backward_dw_unmasked": ({"sparse_conv_backward_visible": 1,
+                                 "sparse_conv_backward_hidden": 1 / 3},
+                                "dw is nonzero at absent connections"),
+    "c3_backward_dx_unmasked": ({"sparse_conv_backward_visible": 1,
+                                 "sparse_conv_backward_hidden": 1 / 3},
+                                "dx uses the weights of absent connections"),
+    "c3_backward_db_mean": ({"sparse_conv_backward_visible": 1,
+                             "sparse_conv_backward_hidden": 1 / 3}, "2 of 3 parts passed"),
+    "c3_counts_full": ({"c3_counts_visible": 1, "c3_counts_hidden": 1},
+                       "That is a fully connected layer"),
+    "c3_counts_no_bias": ({"c3_counts_visible": 1, "c3_counts_hidden": 1},
+                          "Add one bias per output map"),
+    "c3_counts_typed": ({"c3_counts_visible": 1, "c3_counts_hidden": 0.5},
+                        "sparse_conv_counts(Table I, 3, 12): expected"),
+    "c3_counts_no_bias_connection": ({"c3_counts_visible": 1, "c3_counts_hidden": 0.75},
+                                     "(connections): expected 480, got 432"),
 }

@@ -1,8 +1,8 @@
 """Deliberately wrong submissions of chapter 5 (S4 and receptive fields), with their expected
-grades; tests/test_grading.py grades them with the class (max score 15). Hidden checks give
-partial credit per part (S4's two counts; parameters and connections of subsampling_counts;
-fields and ValueError of receptive_field; fields and jumps of field_and_jump; units of C1-S2,
-C3, S4-C5 and ValueError of unit_input_gradient)."""
+grades; tests/test_grading.py grades them with the class. Hidden checks give partial credit per
+part (S4's two counts; parameters and connections of subsampling_counts; fields and ValueError
+of receptive_field; fields and jumps of field_and_jump; units of C1-S2, C3, S4-C5 and ValueError
+of unit_input_gradient)."""
 
 FORGETS_STRIDE = '''
 def field_and_jump(stack):
@@ -96,11 +96,18 @@ FAULTY = {
 }
 
 EXPECTED = {
-    "ch05_forgets_stride": (10.5, "forgetting the strides below it"),
-    "ch05_lookup_table": (11, "compute the fields from the stack it is given"),
-    "ch05_no_value_error": (12.5, "1 of 2 parts passed"),
-    "ch05_no_bias_connection": (13, "Count the bias connection of each unit too"),
-    "ch05_weighted_sum": (10, "not of its output f(a)"),
-    "ch05_no_table": (13, "Table I connects"),
-    "ch05_swapped_unit": (10, "you probed unit (map 0, row 4, column 3)"),
+    "ch05_forgets_stride": ({"receptive_field_visible": 1, "receptive_field_hidden": 0.75,
+                             "field_and_jump_hidden": 0.5}, "forgetting the strides below it"),
+    "ch05_lookup_table": ({"receptive_field_visible": 1, "field_and_jump_hidden": 1},
+                          "compute the fields from the stack it is given"),
+    "ch05_no_value_error": ({"receptive_field_visible": 1, "receptive_field_hidden": 0.25},
+                            "1 of 2 parts passed"),
+    "ch05_no_bias_connection": ({"s4_counts_visible": 1, "s4_counts_hidden": 0.5,
+                                 "subsampling_counts_hidden": 0.5},
+                                "Count the bias connection of each unit too"),
+    "ch05_weighted_sum": ({"unit_input_gradient_visible": 1, "unit_input_gradient_hidden": 0.75},
+                          "not of its output f(a)"),
+    "ch05_no_table": ({"unit_input_gradient_hidden": 0.5}, "Table I connects"),
+    "ch05_swapped_unit": ({"unit_input_gradient_visible": 1, "unit_input_gradient_hidden": 0.75},
+                          "you probed unit (map 0, row 4, column 3)"),
 }

@@ -1,8 +1,8 @@
 """Deliberately wrong submissions of chapter 6 (C5), with their expected grades;
-tests/test_grading.py grades them with the class (max score 20). Hidden checks give partial
-credit per part: C5's two counts; parameters and connections of conv_layer_counts; valid (2)
-and invalid (1) sides of lenet_map_sizes; c5_windows on one position (1), larger fields (2) and
-another number of maps (1); c5_from_windows on one position and on many."""
+tests/test_grading.py grades them with the class. Hidden checks give partial credit per part:
+C5's two counts; parameters and connections of conv_layer_counts; valid (2) and invalid (1)
+sides of lenet_map_sizes; c5_windows on one position (1), larger fields (2) and another number
+of maps (1); c5_from_windows on one position and on many."""
 
 TRANSPOSED_RESHAPE = '''
 def c5_as_dense(x, w, b):
@@ -113,16 +113,29 @@ FAULTY = {
 }
 
 EXPECTED = {
-    "ch06_transposed_reshape": (15, "a transposed reshape"),
-    "ch06_channels_last": (15, "flattened in different orders"),
-    "ch06_floor_division": (17, "lenet_map_sizes(38)"),
-    "ch06_no_fit_check": (17, "the blog post this project grew from"),
-    "ch06_counts_without_bias": (17, "Each of the 120 units also has one bias"),
-    "ch06_typed_counts": (18, "Per map: kernel x kernel weights on each of the in_maps input maps"),
-    "ch06_counts_without_in_maps": (17, "conv_layer_counts(2, 3, 2, 3)[0] (parameters)"),
-    "ch06_windows_channels_last": (15, "each window is flattened channels-last"),
-    "ch06_windows_straight_reshape": (15.75, "you reshaped the (N, C, P, Q, 5, 5) windows straight"),
-    "ch06_windows_400": (19.25, "Failed: another number of maps"),
-    "ch06_from_windows_maps_last": (16, "put the maps first"),
-    "ch06_from_windows_reshape": (17, "scrambles maps and positions"),
+    "ch06_transposed_reshape": ({"c5_as_dense_visible": 1, "c5_as_dense_hidden": 1},
+                                "a transposed reshape"),
+    "ch06_channels_last": ({"c5_as_dense_visible": 1, "c5_as_dense_hidden": 1},
+                           "flattened in different orders"),
+    "ch06_floor_division": ({"lenet_map_sizes_visible": 1, "lenet_map_sizes_hidden": 1 / 3},
+                            "lenet_map_sizes(38)"),
+    "ch06_no_fit_check": ({"lenet_map_sizes_visible": 1, "lenet_map_sizes_hidden": 1 / 3},
+                          "the blog post this project grew from"),
+    "ch06_counts_without_bias": ({"c5_counts_visible": 1, "c5_counts_hidden": 1,
+                                  "conv_layer_counts_hidden": 1},
+                                 "Each of the 120 units also has one bias"),
+    "ch06_typed_counts": ({"c5_counts_visible": 1, "conv_layer_counts_hidden": 1},
+                          "Per map: kernel x kernel weights on each of the in_maps input maps"),
+    "ch06_counts_without_in_maps": ({"c5_counts_visible": 1, "c5_counts_hidden": 1,
+                                     "conv_layer_counts_hidden": 1},
+                                    "conv_layer_counts(2, 3, 2, 3)[0] (parameters)"),
+    "ch06_windows_channels_last": ({"c5_windows_visible": 1, "c5_windows_hidden": 1},
+                                   "each window is flattened channels-last"),
+    "ch06_windows_straight_reshape": ({"c5_windows_visible": 1, "c5_windows_hidden": 0.75},
+                                      "you reshaped the (N, C, P, Q, 5, 5) windows straight"),
+    "ch06_windows_400": ({"c5_windows_hidden": 0.25}, "Failed: another number of maps"),
+    "ch06_from_windows_maps_last": ({"c5_windows_visible": 1, "c5_from_windows_hidden": 1},
+                                    "put the maps first"),
+    "ch06_from_windows_reshape": ({"c5_windows_visible": 1, "c5_from_windows_hidden": 0.5},
+                                  "scrambles maps and positions"),
 }

@@ -1,8 +1,9 @@
 """Deliberately wrong submissions of chapter 7 (F6), with their expected grades;
-tests/test_grading.py grades them with the class. The chapter is worth 16 points: counts
-1 + 3, dense_forward 1 + 2, dense_backward 2 + 3, squash_backward_from_output 1 + 3 (visible +
-hidden). Hidden checks give partial credit per part (dense_forward: weights, bias; dense_backward:
-dx, dw, db; counts: F6's values 1, the function 2; the slope: at dy = 1 1, times dy 2)."""
+tests/test_grading.py grades them with the class. The chapter's test cells: counts,
+dense_forward, dense_backward and squash_backward_from_output, visible and hidden each (their
+points are the notebook's, tests/faulty.py). Hidden checks give partial credit per part
+(dense_forward: weights, bias; dense_backward: dx, dw, db; counts: F6's values weight 1, the
+function 2; the slope: at dy = 1 weight 1, times dy 2)."""
 
 TRANSPOSED_WEIGHTS = '''
 def dense_forward(x, w, b):
@@ -100,28 +101,43 @@ FAULTY = {
 }
 
 EXPECTED = {
-    # One slip, points lost once: the forward checks cost 1 + 1 (the bias part of the hidden
-    # check passes); dense_backward is then checked with the cache (x, w), and passes.
-    "ch07_transposed_weights": (14, "is the layout of other libraries"),
-    "ch07_bias_column": (14, "it broadcasts over the rows"),
-    # Partial credit: dx and dw pass, db fails (2 of the 3 hidden points).
-    "ch07_db_mean": (13, "db is the mean of dout over the batch"),
+    # One slip, points lost once: the forward checks cost the visible cell and half the hidden
+    # one (its bias part passes); dense_backward is then checked with the cache (x, w), and
+    # passes.
+    "ch07_transposed_weights": ({"dense_forward_visible": 1, "dense_forward_hidden": 0.5},
+                                "is the layout of other libraries"),
+    "ch07_bias_column": ({"dense_forward_visible": 1, "dense_forward_hidden": 0.5},
+                         "it broadcasts over the rows"),
+    # Partial credit: dx and dw pass, db fails (two thirds of the hidden check kept).
+    "ch07_db_mean": ({"dense_backward_visible": 1, "dense_backward_hidden": 1 / 3},
+                     "db is the mean of dout over the batch"),
     # The visible check names the averaging instead of hinting at a shape (review D).
-    "ch07_dw_mean": (13, "averaged over the batch of 2 samples"),
-    "ch07_dw_transposed": (13, "expected w's shape"),
+    "ch07_dw_mean": ({"dense_backward_visible": 1, "dense_backward_hidden": 1 / 3},
+                     "averaged over the batch of 2 samples"),
+    "ch07_dw_transposed": ({"dense_backward_visible": 1, "dense_backward_hidden": 1 / 3},
+                           "expected w's shape"),
     # Caught by the visible check now (review D); the hidden one names the missing bias.
-    "ch07_counts_no_bias": (12, "each unit also has a bias of its own"),
-    # F6's values are right (1 of the 3 hidden points), the function only fits F6.
-    "ch07_counts_typed": (13, "typed-in values only fit F6"),
+    "ch07_counts_no_bias": ({"f6_counts_visible": 1, "f6_counts_hidden": 1},
+                            "each unit also has a bias of its own"),
+    # F6's values are right (a third of the hidden check kept), the function only fits F6.
+    "ch07_counts_typed": ({"f6_counts_visible": 1, "f6_counts_hidden": 2 / 3},
+                          "typed-in values only fit F6"),
     # The visible check names the missing bias connections; the hidden one does too.
-    "ch07_connections_no_bias": (12, "a bias is a connection too"),
-    # Partial credit: dw and db pass, dx fails (2 of the 3 hidden points); the visible
-    # message names the shape (review: check_array alone drops the hint on shapes).
-    "ch07_dx_transposed": (13, "dx has one entry per entry of x"),
+    "ch07_connections_no_bias": ({"f6_counts_visible": 1, "f6_counts_hidden": 1},
+                                 "a bias is a connection too"),
+    # Partial credit: dw and db pass, dx fails (two thirds of the hidden check kept); the
+    # visible message names the shape (review: check_array alone drops the hint on shapes).
+    "ch07_dx_transposed": ({"dense_backward_visible": 1, "dense_backward_hidden": 1 / 3},
+                           "dx has one entry per entry of x"),
     # dense_forward passes (its cache is not checked there); dense_backward fails on a cache
     # without w, with a message about the cache instead of a bare IndexError.
-    "ch07_cache_only_x": (11, "what dense_forward put into the cache"),
-    "ch07_slope_plain_tanh": (12, "you used 1 - y^2, the slope of the plain tanh(a)"),
-    # Partial credit: the slope itself is right (1 of the 3 hidden points).
-    "ch07_slope_without_dy": (13, "dy is missing: the chain rule multiplies dy by f'(a)"),
+    "ch07_cache_only_x": ({"dense_backward_visible": 1, "dense_backward_hidden": 1},
+                          "what dense_forward put into the cache"),
+    "ch07_slope_plain_tanh": ({"squash_backward_from_output_visible": 1,
+                               "squash_backward_from_output_hidden": 1},
+                              "you used 1 - y^2, the slope of the plain tanh(a)"),
+    # Partial credit: the slope itself is right (a third of the hidden check kept).
+    "ch07_slope_without_dy": ({"squash_backward_from_output_visible": 1,
+                               "squash_backward_from_output_hidden": 2 / 3},
+                              "dy is missing: the chain rule multiplies dy by f'(a)"),
 }

@@ -1,11 +1,11 @@
 """Deliberately wrong submissions of chapter 8 (output RBF layer and losses) and their grades.
 
-Each entry replaces one solution cell of solutions/ch08_rbf/ch08_rbf.ipynb. The chapter is
-worth 23 points: rbf_forward 2 + 3, rbf_backward 1 + 2, predict 1 + 2, mle_loss 1 + 2,
-map_loss 2 + 3, counts 1 + 3 (visible + hidden). Hidden checks give partial credit per part
-(rbf_forward: the ten codes 2, other sizes 1; rbf_backward: the codes, other sizes; predict:
-decisions, ties; mle_loss: loss, gradient; map_loss: loss, gradient, stability; counts: the
-values, rbf_layer_counts, lenet5_totals).
+Each entry replaces one solution cell of solutions/ch08_rbf/ch08_rbf.ipynb. The chapter's test
+cells: rbf_forward, rbf_backward, predict, mle_loss, map_loss and counts, visible and hidden
+each (their points are the notebook's, tests/faulty.py). Hidden checks give partial credit per
+part (rbf_forward: the ten codes weight 2, other sizes 1; rbf_backward: the codes, other sizes;
+predict: decisions, ties; mle_loss: loss, gradient; map_loss: loss, gradient, stability; counts:
+the values, rbf_layer_counts, lenet5_totals).
 """
 
 CHAPTER = "ch08_rbf"
@@ -165,33 +165,47 @@ FAULTY = {
     "ch08_forward_same_sizes": (CHAPTER, {"rbf_forward": FORWARD_SAME_SIZES}),
 }
 
-# student -> (score out of 23, a substring of the feedback that names the mistake)
+# student -> ({test cell: share of its points lost}, a substring of the feedback that names
+# the mistake)
 EXPECTED = {
-    "ch08_negative_sum": (18, "negative of eq. 7"),
-    "ch08_plus_centre": (18, "the centre must be subtracted"),
-    "ch08_dot_product": (18, "dot-product similarity"),
-    "ch08_no_factor_2": (20, "keep the factor 2"),
-    "ch08_argmax": (20, "you picked the largest penalty (argmax)"),
-    # Partial credit: the decisions are right, the ties are not (1 of the 2 hidden points).
-    "ch08_last_of_ties": (21, "you returned the last of the tied classes"),
-    "ch08_mle_sum": (20, "eq. 8 takes the mean"),
+    "ch08_negative_sum": ({"rbf_forward_visible": 1, "rbf_forward_hidden": 1}, "negative of eq. 7"),
+    "ch08_plus_centre": ({"rbf_forward_visible": 1, "rbf_forward_hidden": 1},
+                         "the centre must be subtracted"),
+    "ch08_dot_product": ({"rbf_forward_visible": 1, "rbf_forward_hidden": 1},
+                         "dot-product similarity"),
+    "ch08_no_factor_2": ({"rbf_backward_visible": 1, "rbf_backward_hidden": 1},
+                         "keep the factor 2"),
+    "ch08_argmax": ({"predict_visible": 1, "predict_hidden": 1},
+                    "you picked the largest penalty (argmax)"),
+    # Partial credit: the decisions are right, the ties are not (half the hidden check).
+    "ch08_last_of_ties": ({"predict_visible": 1, "predict_hidden": 0.5},
+                          "you returned the last of the tied classes"),
+    "ch08_mle_sum": ({"mle_loss_visible": 1, "mle_loss_hidden": 1}, "eq. 8 takes the mean"),
     # Partial credit: loss and gradient right for moderate penalties, unstable for large ones.
-    "ch08_map_naive": (20, "the result holds inf or NaN"),
+    "ch08_map_naive": ({"map_loss_visible": 1, "map_loss_hidden": 1 / 3},
+                       "the result holds inf or NaN"),
     # Caught by the visible checks too now (review D).
-    "ch08_map_shift_without_j": (20, "shifting by the penalties alone"),
-    "ch08_map_without_j": (18, "the e^{-j} term is missing"),
-    # The four values and lenet5_totals are wrong, rbf_layer_counts is right: 1 of 3 hidden.
-    "ch08_forgets_rbf_connections": (20, "That is the total through F6"),
-    # The visible check catches it now (1 point) without giving a count away; the hidden
-    # one names the slip.
-    "ch08_trains_centres": (19, "fixed Fig. 3 codes, chosen by hand and never trained"),
-    # The values are right (1 of 3 hidden points); the functions only fit LeNet-5's 10 classes.
-    "ch08_typed_counts": (20, "840 only fits LeNet-5"),
+    "ch08_map_shift_without_j": ({"map_loss_visible": 1, "map_loss_hidden": 1 / 3},
+                                 "shifting by the penalties alone"),
+    "ch08_map_without_j": ({"map_loss_visible": 1, "map_loss_hidden": 1},
+                           "the e^{-j} term is missing"),
+    # The four values and lenet5_totals are wrong, rbf_layer_counts is right: a third of the
+    # hidden check kept.
+    "ch08_forgets_rbf_connections": ({"counts_visible": 1, "counts_hidden": 2 / 3},
+                                     "That is the total through F6"),
+    # The visible check catches it now (its cell's points) without giving a count away; the
+    # hidden one names the slip.
+    "ch08_trains_centres": ({"counts_visible": 1, "counts_hidden": 1},
+                            "fixed Fig. 3 codes, chosen by hand and never trained"),
+    # The values are right (a third of the hidden check kept); the functions only fit
+    # LeNet-5's 10 classes.
+    "ch08_typed_counts": ({"counts_visible": 1, "counts_hidden": 2 / 3}, "840 only fits LeNet-5"),
     # A wrong layer of an earlier chapter costs the values' third of the hidden points only:
     # lenet5_totals is judged against the student's own LAYERS.
-    "ch08_full_c3": (22, "LAYERS['C3'] is (2,416, 241,600)"),
-    # One slip, points lost once: rbf_forward raises on the hidden sizes (5 points), and
+    "ch08_full_c3": ({"counts_hidden": 1 / 3}, "LAYERS['C3'] is (2,416, 241,600)"),
+    # One slip, points lost once: rbf_forward raises on the hidden sizes (both its cells lost), and
     # rbf_backward is then checked with the cache (x, centers), and passes.
-    "ch08_forward_same_sizes": (18, "your function raised ValueError: operands could not "
-                                    "be broadcast"),
+    "ch08_forward_same_sizes": ({"rbf_forward_visible": 1, "rbf_forward_hidden": 1},
+                                "your function raised ValueError: operands could not "
+                                "be broadcast"),
 }

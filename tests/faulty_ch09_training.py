@@ -1,16 +1,16 @@
 """Deliberately wrong submissions of chapter 9 (assembling and training), with the grade and
 diagnosis they earn.
 
-Chapter 9 has 35 points: init_params 2 + 3, lenet5_forward 2 + 3, lenet5_backward 2 + 3,
-numerical_gradient 1 + 2, learning_rate 1 + 2, estimate_hessian 2 + 3, sdlm_step 1 + 1,
-error_rate 1 + 2, train_pass 1 + 3. Every hidden check gives partial credit per part (a
-parameter set, a layer, a rule), and its feedback names the parts that passed. The checks of
-a function that builds on another look at that one first: the backward checks start with the
-student's own forward pass (half the hidden points if the backward pass differentiates a
-wrong forward pass correctly), the error_rate checks count with a stand-in network of the
-grader's, and the train_pass check compares the loop with the same loop run with the
-student's own parts; a network that does not learn because one of those parts is wrong (graded
-by its own checks) does not cost train_pass its points again.
+Chapter 9's test cells: init_params, lenet5_forward, lenet5_backward, numerical_gradient,
+learning_rate, estimate_hessian, sdlm_step, error_rate and train_pass, visible and hidden each
+(their points are the notebook's, tests/faulty.py). Every hidden check gives partial credit
+per part (a parameter set, a layer, a rule), and its feedback names the parts that passed.
+The checks of a function that builds on another look at that one first: the backward checks
+start with the student's own forward pass (half the hidden points if the backward pass
+differentiates a wrong forward pass correctly), the error_rate checks count with a stand-in
+network of the grader's, and the train_pass check compares the loop with the same loop run
+with the student's own parts; a network that does not learn because one of those parts is
+wrong (graded by its own checks) does not cost train_pass its points again.
 """
 import re
 from pathlib import Path
@@ -208,16 +208,23 @@ TRAIN_PASS_IGNORES_ORDER = _solution(
     "    order = rng.permutation(len(x))")
 
 CH = "ch09_training"
+# case -> (the cells it replaces, what it loses, a phrase its feedback must hold). What it
+# loses: for the cases the suite grades (_IN_SUITE), the share of each test cell's points, as
+# in the other chapters; for the others (EXTRA_EXPECTED, which no test reads), the total it
+# earned of the chapter's 35 points when its hidden checks were run on it directly.
 _ALL = {
     "t9_init_c3_fan_in_150": ({"init_params": INIT_C3_FAN_IN_150},
                               34.75, "every C3 map uses fan-in 150"),
     "t9_init_c5_fan_in_25": ({"init_params": INIT_C5_FAN_IN_25}, 32.75, "fan-in 16 * 25 = 400"),
     "t9_init_normal": ({"init_params": INIT_NORMAL}, 31.75, "look normally distributed"),
     # the backward checks look at the forward pass first and name its slip; the solution's
-    # backward pass then fails on the missing caches; train_pass keeps its points (the same
-    # loop with the student's own parts fails in the same way)
-    "t9_forward_subsampling_not_squashed": ({"lenet5_forward": FORWARD_SUBSAMPLING_NOT_SQUASHED},
-                                            24, "S2 and S4 are not squashed"),
+    # backward pass then fails on the missing caches; train_pass's hidden check keeps its
+    # points (the same loop with the student's own parts fails in the same way)
+    "t9_forward_subsampling_not_squashed": (
+        {"lenet5_forward": FORWARD_SUBSAMPLING_NOT_SQUASHED},
+        {"lenet5_forward_visible": 1, "lenet5_forward_hidden": 1, "lenet5_backward_visible": 1,
+         "lenet5_backward_hidden": 1, "train_pass_visible": 1},
+        "S2 and S4 are not squashed"),
     "t9_dense_c3": ({"lenet5_forward": DENSE_C3_FORWARD, "lenet5_backward": DENSE_C3_BACKWARD},
                     30.45, "absent connections of Table I get a gradient"),
     "t9_backward_skips_s4_squash": ({"lenet5_backward": BACKWARD_SKIPS_S4_SQUASH},
@@ -233,7 +240,8 @@ _ALL = {
     # caught by the visible check (learning_rate(7)), and by the hidden one, which gives the
     # two of its three parts that pass (after pass 20, below pass 1) their share
     "t9_lr_no_0001_phase": ({"learning_rate": LR_NO_0001_PHASE},
-                            33, "The 0.0001 phase (passes 6 to 8) is missing"),
+                            {"learning_rate_visible": 1, "learning_rate_hidden": 0.5},
+                            "The 0.0001 phase (passes 6 to 8) is missing"),
     "t9_hessian_sum_not_mean": ({"estimate_hessian": HESSIAN_SUM_NOT_MEAN},
                                 30.75, "average over the 3 digits"),
     "t9_hessian_coeff_sum_of_squares": ({"estimate_hessian": HESSIAN_COEFF_SUM_OF_SQUARES},
@@ -247,13 +255,14 @@ _ALL = {
     # the whole test set at once (1.12 GiB during grading): the visible check and the hidden
     # memory-rule part catch it
     "t9_error_rate_all_at_once": ({"error_rate": ERROR_RATE_ALL_AT_ONCE},
-                                  33.6, "the rule is at most 1,000 at a time"),
+                                  {"error_rate_visible": 1, "error_rate_hidden": 0.2},
+                                  "the rule is at most 1,000 at a time"),
     "t9_error_rate_ignores_forward": ({"error_rate": ERROR_RATE_IGNORES_FORWARD},
                                       32.4, "it never called it"),
     "t9_train_pass_discards_step": ({"train_pass": TRAIN_PASS_DISCARDS_STEP},
                                     31.75, "returned the parameters it was given, unchanged"),
     "t9_train_pass_drops_last_batch": ({"train_pass": TRAIN_PASS_DROPS_LAST_BATCH},
-                                       33.125, "the last, smaller batch"),
+                                       {"train_pass_hidden": 0.625}, "the last, smaller batch"),
     "t9_train_pass_ignores_order": ({"train_pass": TRAIN_PASS_IGNORES_ORDER},
                                     33.5, "the next batch_size digits of the order"),
 }

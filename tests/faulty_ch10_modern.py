@@ -101,21 +101,32 @@ FAULTY = {
         flatten=".transpose(0, 2, 3, 1)", last="return scores")}),
 }
 
-# student -> (score out of 21, a phrase the feedback must contain)
+# student -> ({test cell: share of its points lost}, a phrase the feedback must contain)
 EXPECTED = {
-    "leaky_relu": (17, "leaky ReLU"),
-    "average_pool": (15, "you averaged each window"),
+    "leaky_relu": ({"relu_visible": 1, "relu_hidden": 1, "variant_forward_visible": 1},
+                   "leaky ReLU"),
+    "average_pool": ({"maxpool_visible": 1, "maxpool_hidden": 1, "variant_forward_visible": 1},
+                     "you averaged each window"),
     # partial credit: forward and gradient without ties pass, the ties fail (2 of 3 parts)
-    "tie_to_every_max": (18, "to every tied maximum"),
+    "tie_to_every_max": ({"maxpool_visible": 1, "maxpool_hidden": 1 / 3}, "to every tied maximum"),
     # partial credit: loss and gradient pass, scores of +-1000 fail (2 of 3 parts)
-    "overflowing_softmax": (18, "2 of 3 parts passed"),
-    # visible check (1 point) and a quarter of the hidden cell's 2 points
-    "relu_gradient_at_zero": (19.5, "Failed: relu_backward at x = 0"),
-    "forward_ignores_pooling": (18, "call pooling for both pooling layers"),
-    "summed_loss": (16, "you summed the losses"),
-    "counts_without_biases": (17, "you left out the biases"),
-    "counts_sparse_c3": (17, "not through Table I"),
-    "counts_typed_in": (18, "compute the sizes from side"),
-    "forward_softmax": (18, "you returned the softmax probabilities"),
-    "forward_flatten_order": (18, "you flattened the maps in the wrong order"),
+    "overflowing_softmax": ({"softmax_cross_entropy_visible": 1,
+                             "softmax_cross_entropy_hidden": 1 / 3}, "2 of 3 parts passed"),
+    # the visible check and a quarter of the hidden one
+    "relu_gradient_at_zero": ({"relu_visible": 1, "relu_hidden": 0.25},
+                              "Failed: relu_backward at x = 0"),
+    "forward_ignores_pooling": ({"variant_forward_visible": 1, "variant_forward_hidden": 1},
+                                "call pooling for both pooling layers"),
+    "summed_loss": ({"softmax_cross_entropy_visible": 1, "softmax_cross_entropy_hidden": 1},
+                    "you summed the losses"),
+    "counts_without_biases": ({"keras_counts_hidden": 1, "variant_layer_params_hidden": 1},
+                              "you left out the biases"),
+    "counts_sparse_c3": ({"keras_counts_hidden": 1, "variant_layer_params_hidden": 1},
+                         "not through Table I"),
+    "counts_typed_in": ({"keras_counts_visible": 1, "variant_layer_params_hidden": 1},
+                        "compute the sizes from side"),
+    "forward_softmax": ({"variant_forward_visible": 1, "variant_forward_hidden": 1},
+                        "you returned the softmax probabilities"),
+    "forward_flatten_order": ({"variant_forward_visible": 1, "variant_forward_hidden": 1},
+                              "you flattened the maps in the wrong order"),
 }

@@ -8,9 +8,17 @@ import pytest
 from conftest import CHAPTERS, SELECTED
 from faulty import EXPECTED, FAULTY
 
+
 def _feedback(out, student, chapter):
     (html,) = (out / "feedback" / student / chapter).glob("*.html")
     return html.read_text()
+
+
+def _cell_scores(out, student, chapter) -> dict[str, float]:
+    """{grade_id: score} of one submission, from OUT/questions.csv."""
+    with (out / "questions.csv").open() as f:
+        return {q["question"]: float(q["score"]) for q in csv.DictReader(f)
+                if (q["student"], q["chapter"]) == (student, chapter)}
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -34,9 +42,12 @@ def test_faulty_submission_loses_points_with_a_diagnosis(graded_class, student):
     out, results = graded_class
     chapter = FAULTY[student][0]
     r = results[student, chapter]
-    score, phrase = EXPECTED[student]
+    cells, phrase = EXPECTED[student]  # each test cell's score, from the chapter's metadata
+    score = sum(cells.values())
     assert r.status == "graded", r.reason
-    assert r.score == score < r.max_score
+    assert r.score == pytest.approx(score) and score < r.max_score
+    # questions.csv writes scores with %g: 6 significant digits
+    assert _cell_scores(out, student, chapter) == pytest.approx(cells, abs=1e-4)
     page = _feedback(out, student, chapter)
     assert phrase in page
     # the summary at the top: the score, and a row per test linked to its cell

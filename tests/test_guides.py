@@ -11,6 +11,7 @@ each for a stated reason; any other block must run and exit 0, and what it shoul
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course as cli
+from autograder.collect import collect
 
 REPO = cli.REPO
 GUIDES = ["book/preface.md", "book/instructor_guide.md"]
@@ -51,18 +53,20 @@ def course(tmp_path_factory) -> Path:
     """A copy of the repository whose course has one chapter, plus an LMS download folder."""
     root = tmp_path_factory.mktemp("course") / "repo"
     ignore = shutil.ignore_patterns(".git", ".venv", "_build", "grading", "submitted",
-                                    ".pytest_cache", "__pycache__", "*.egg-info",
-                                    ".ipynb_checkpoints")
+                                    "downloads", "feedback_zips", ".pytest_cache",
+                                    "__pycache__", "*.egg-info", ".ipynb_checkpoints")
     shutil.copytree(REPO, root, ignore=ignore)
     for folder in (root / "solutions").iterdir():
         if folder.is_dir() and folder.name != CHAPTER:
             shutil.rmtree(folder)
     downloads = root / "downloads"
     downloads.mkdir()
-    # what an LMS export would hold: Alice hands in the reference solution, Bob the blank edition
+    # what Canvas's download would hold: Alice hands in the reference solution, Bob the blank
+    # edition (saved by Jupyter as a copy)
     shutil.copy(REPO / "solutions" / CHAPTER / f"{CHAPTER}.ipynb",
-                downloads / f"alice_{CHAPTER}.ipynb")
-    shutil.copy(REPO / "book" / CHAPTER / f"{CHAPTER}.ipynb", downloads / f"bob_{CHAPTER}.ipynb")
+                downloads / f"alice_101_9001_{CHAPTER}.ipynb")
+    shutil.copy(REPO / "book" / CHAPTER / f"{CHAPTER}.ipynb",
+                downloads / f"bob_102_9002_{CHAPTER}-Copy1.ipynb")
     return root
 
 
@@ -131,9 +135,12 @@ def test_collect_grade_feedback_export(ran, course):
     assert (course / "grading" / "score_distribution.png").is_file()
     for student in ("alice", "bob"):
         assert (course / "grading" / "feedback" / student / CHAPTER / f"{CHAPTER}.html").is_file()
-    for student in ("alice", "bob"):
-        with zipfile.ZipFile(course / "feedback_zips" / f"{student}.zip") as z:
-            assert f"{student}/{CHAPTER}/{CHAPTER}.html" in z.namelist()
+    assert json.loads((course / "submitted" / "collected.json").read_text()) == {
+        f"alice/{CHAPTER}": f"alice_101_9001_{CHAPTER}.ipynb",
+        f"bob/{CHAPTER}": f"bob_102_9002_{CHAPTER}-Copy1.ipynb"}
+    with zipfile.ZipFile(course / "grading" / f"feedback_canvas_{CHAPTER}.zip") as z:
+        assert sorted(z.namelist()) == [f"alice_101_9001_{CHAPTER}_feedback.html",
+                                        f"bob_102_9002_{CHAPTER}_feedback.html"]
     table = list(csv.reader(open(course / "grading" / "canvas_grades.csv")))
     assert table[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     assert table[0][5].startswith(f"{CHAPTER} (") and len(table[0]) == 6
@@ -166,8 +173,6 @@ def test_nbgrader_exchange_release_as_the_guide_writes_it(tmp_path):
 
 def test_collect_places_an_lms_download(tmp_path):
     """File names as LMSs and Jupyter make them, with and without a roster."""
-    from autograder.collect import collect
-
     edition = (REPO / "book" / CHAPTER / f"{CHAPTER}.ipynb").read_text()
     downloads = tmp_path / "downloads"
     files = {
@@ -197,3 +202,76 @@ def test_collect_places_an_lms_download(tmp_path):
     assert (tmp_path / "by_roster" / "alove" / CHAPTER / f"{CHAPTER}.ipynb").is_file()
     placed, _ = collect(downloads, tmp_path / "by_name", [])
     assert {s for _, s, _ in placed} == {"chenrich", "ada_lovelace", "rich_chen"}
+
+
+def canvas_ids(name: str) -> tuple[str, str]:
+    """(user id, file id) as Canvas's re-upload reads them: the first two number fields."""
+    user, file, *_ = [field for field in Path(name).name.split("_") if field.isdigit()]
+    return user, file
+
+
+def moodle_ids(name: str) -> tuple[str, str]:
+    """(participant id, plugin) as Moodle's feedback zip import reads them: a folder split
+    on "_" into name, participant id, "assignsubmission", plugin, rest."""
+    _, participant, kind, plugin, _ = name.split("/")[0].split("_", 4)
+    assert kind == "assignsubmission" and participant.isdigit()
+    return participant, plugin
+
+
+def test_feedback_zips_are_named_for_each_lms(tmp_path, capsys):
+    """Two downloads collected into one folder and a page per student (stand-ins: no grading);
+    each LMS's zip names the pages it can match, by that LMS's own reading, and lists the rest."""
+    from autograder.cli import main
+
+    downloads = {  # download folder -> {file: chapter}
+        "first": {"chenrich_1234_56789_ch01_input-1.ipynb": "ch01_input",        # Canvas
+                  "smithbob_LATE_1235_56790_ch01_input.ipynb": "ch01_input",     # Canvas, late
+                  "Ada Lovelace_4321_assignsubmission_file_/ch01_input.ipynb": "ch01_input",
+                  "rich_chen_ch01_input.ipynb": "ch01_input"},                   # no LMS's
+        "second": {"chenrich_1234_60001_ch02_c1.ipynb": "ch02_c1"},
+    }
+    submitted, out = tmp_path / "submitted", tmp_path / "grading"
+    for folder, files in downloads.items():
+        for name, chapter in files.items():
+            (tmp_path / folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / "book" / chapter / f"{chapter}.ipynb", tmp_path / folder / name)
+        collect(tmp_path / folder, submitted, [])
+    collected = json.loads((submitted / "collected.json").read_text())
+    assert collected == {  # the second collect added to the first's
+        "chenrich/ch01_input": "chenrich_1234_56789_ch01_input-1.ipynb",
+        "smithbob/ch01_input": "smithbob_LATE_1235_56790_ch01_input.ipynb",
+        "ada_lovelace/ch01_input": "Ada Lovelace_4321_assignsubmission_file_/ch01_input.ipynb",
+        "rich_chen/ch01_input": "rich_chen_ch01_input.ipynb",
+        "chenrich/ch02_c1": "chenrich_1234_60001_ch02_c1.ipynb"}
+    for key in [*collected, "walkin/ch01_input"]:  # walkin was put in submitted/ by hand
+        page = out / "feedback" / key / f"{key.split('/')[1]}.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(key)
+
+    zips, pages, left_out = {}, {}, {}
+    for lms in ("canvas", "moodle"):
+        assert main(["feedback", str(out), "--to", lms,
+                     "--collected", str(submitted / "collected.json")]) == 1
+        left_out[lms] = {line.split()[4].rstrip(":") for line in
+                         capsys.readouterr().out.splitlines() if line.startswith("NOT IN A ZIP")}
+        zips[lms], pages[lms] = {}, {}
+        for path in sorted(out.glob(f"feedback_{lms}_*.zip")):
+            with zipfile.ZipFile(path) as z:
+                zips[lms][path.name] = sorted(z.namelist())
+                pages[lms].update({name: z.read(name).decode() for name in z.namelist()})
+    assert zips["canvas"] == {
+        "feedback_canvas_ch01_input.zip": ["chenrich_1234_56789_ch01_input_feedback.html",
+                                           "smithbob_LATE_1235_56790_ch01_input_feedback.html"],
+        "feedback_canvas_ch02_c1.zip": ["chenrich_1234_60001_ch02_c1_feedback.html"]}
+    assert zips["moodle"] == {"feedback_moodle_ch01_input.zip": [
+        "Ada Lovelace_4321_assignsubmission_file_/ch01_input_feedback.html"]}
+    everyone = {*collected, "walkin/ch01_input"}
+    for lms in ("canvas", "moodle"):  # every page in one zip or listed, never both
+        assert left_out[lms] == everyone - set(pages[lms].values())
+    assert left_out["canvas"] == {"ada_lovelace/ch01_input", "rich_chen/ch01_input",
+                                  "walkin/ch01_input"}
+    # the LMS's own reading of each name finds the ids of that student's download
+    for name, key in pages["canvas"].items():
+        assert canvas_ids(name) == canvas_ids(collected[key])
+    for name, key in pages["moodle"].items():
+        assert moodle_ids(name) == moodle_ids(collected[key]) == ("4321", "file")
