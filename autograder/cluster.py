@@ -19,6 +19,7 @@ such a worker refuses to start.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -38,9 +39,13 @@ sys.modules.setdefault("rfc3987_syntax", None)
 from autograder import sandbox as sandbox_module  # noqa: E402
 
 
+_LOCAL: dict[int, object] = {}  # this process's local clusters, by size: started once
+
+
 def connect(scheduler: str | None = None, jobs: int | None = None):
-    """A Dask client: on ``scheduler``, or on a new local cluster of ``jobs`` workers (default:
-    one per core), each one process with one thread. Close it when done."""
+    """A Dask client: on ``scheduler``, or on a local cluster of ``jobs`` workers (default:
+    one per core), each one process with one thread, started at the first call and kept for
+    the next ones until the process exits. ``close`` it when done."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -49,18 +54,19 @@ def connect(scheduler: str | None = None, jobs: int | None = None):
                      "distributed.logging.distributed": "error"})
     if scheduler:
         return Client(scheduler, timeout="30s")
-    cluster = LocalCluster(n_workers=jobs or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=True, dashboard_address=":0", silence_logs=40,
-                           memory_limit=0)
+    size = jobs or os.cpu_count() or 1
+    cluster = _LOCAL.get(size)
+    if cluster is None or cluster.status.name != "running":
+        cluster = _LOCAL[size] = LocalCluster(
+            n_workers=size, threads_per_worker=1, processes=True, dashboard_address=":0",
+            silence_logs=40, memory_limit=0)
+        atexit.register(cluster.close)
     return Client(cluster)
 
 
 def close(client) -> None:
-    """Close ``client``, and the local cluster it started."""
-    cluster = client.cluster
+    """Close ``client`` (a local cluster stays for this process's next grading)."""
     client.close()
-    if cluster is not None:
-        cluster.close()
 
 
 def capable_workers(client, sandbox: bool) -> tuple[list[str], dict[str, str]]:

@@ -16,7 +16,6 @@ import csv
 import datetime
 import hashlib
 import json
-import os
 import shutil
 import sys
 import time
@@ -162,8 +161,7 @@ def _run(tasks: list, out: Path, settings: dict, scheduler: str | None, jobs: in
     (autograded notebook, feedback, a log of a failure) into ``out``; the outcomes, in order."""
     from autograder import cluster
 
-    client = cluster.connect(scheduler, min(jobs or os.cpu_count() or 1, len(tasks))
-                             if not scheduler else None)
+    client = cluster.connect(scheduler, jobs)
     try:
         workers, refused = cluster.capable_workers(client, settings["sandbox"])
         for worker, why in refused.items():
