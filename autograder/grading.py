@@ -262,7 +262,7 @@ def _missing(results: list[Result], term: Term, chapters_: list[str], out: Path)
         return []
     enrolled = {s["id"] for s in term.roster}
     for r in results:
-        if r.student not in enrolled:
+        if r.student not in enrolled and "not on the roster" not in r.reason:
             r.reason = "; ".join(filter(None, [r.reason, "not on the roster"]))
     have = {(r.student, r.chapter) for r in results}
     missing = []

@@ -315,6 +315,7 @@ def test_a_term_with_due_dates_extensions_and_a_roster(tmp_path):
     rows = {r["student"]: r for r in _csv(out / "grades.csv")}
     assert set(rows) == {"ontime", "late", "extended", "stranger", "absent", "newcomer"}
     assert (rows["late"]["score"], rows["late"]["penalty"]) == ("10", "0")
+    assert rows["stranger"]["reason"] == "not on the roster"  # said once, however often graded
     assert kept_page.stat().st_mtime_ns == mtime
     assert {q["student"] for q in _csv(out / "questions.csv")} >= {"ontime", "newcomer"}
     # the LMS tables, read back the way Canvas reads its import: the header names the
