@@ -184,10 +184,10 @@ def _run(tasks: list, out: Path, settings: dict, scheduler: str | None, jobs: in
                                  outcome.pop("autograded", {}))
             cluster.write_folder(out / "feedback" / where[0] / where[1],
                                  outcome.pop("feedback", {}))
-            with (out / "logs" / "timings.csv").open("a") as f:  # where the time went
+            with timings.open("a") as f:  # where the time went
                 seconds = outcome.get("seconds", {})
                 f.write(",".join([*where, outcome.get("worker", "")] +
-                                 [f"{seconds.get(k, 0):.2f}" for k in TIMINGS]) + "\n")
+                                 [f"{seconds.get(name, 0):.2f}" for name in TIMINGS]) + "\n")
             if not outcome["success"]:  # the reason, for the instructor
                 failed[0] += 1
                 (out / "logs" / f"{where[0]}--{where[1]}.txt").write_text(
