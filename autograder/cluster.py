@@ -64,6 +64,29 @@ def connect(scheduler: str | None = None, jobs: int | None = None):
     return Client(cluster)
 
 
+def warm_up(scheduler: str | None = None, jobs: int | None = None) -> None:
+    """Start the cluster (a local one, if it is) and have every worker import what grading
+    needs and start its judge server, so that its first notebook need not wait for them.
+    It takes seconds: run it while the submissions are being prepared, and let it end before
+    any is sent (two threads of a worker importing the same modules can collide)."""
+    client = connect(scheduler, jobs)
+    try:
+        client.run(_get_ready)
+    finally:
+        close(client)
+
+
+def _get_ready() -> None:
+    from nbgrader.apps import api  # noqa: F401
+
+    from autograder import grading  # noqa: F401
+    from autograder.kernel import font_list
+    from autograder.preprocessors import judge_server
+
+    font_list()
+    judge_server()
+
+
 def close(client) -> None:
     """Close ``client`` (a local cluster stays for this process's next grading)."""
     client.close()

@@ -18,9 +18,11 @@ import hashlib
 import json
 import shutil
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 from nbformat.v4 import new_markdown_cell
@@ -34,10 +36,11 @@ from autograder.course import (BOOK, SOLUTIONS, Result, chapters, course_config,
 
 FOLDERS = ("autograded", "feedback", "logs", "release", "staged", "work")
 STATE = "graded.json"  # the hash of each submission's files when it was graded
-# seconds per graded submission, in logs/timings.csv: running the notebook's cells; all of
-# the execution (kernel and judge start and stop too); nbgrader's autograde around it; the
-# feedback page; the worker's whole task (unpacking, the gradebook copy, packing results)
-TIMINGS = ("cells", "execute", "autograde", "feedback", "task")
+# seconds per graded submission, in logs/timings.csv: running the notebook's cells; its
+# longest cell; all of the execution (kernel and judge start and stop too); nbgrader's
+# autograde around it; the feedback page; the worker's whole task (unpacking, the gradebook
+# copy, packing results)
+TIMINGS = ("cells", "longest_cell", "execute", "autograde", "feedback", "task")
 
 
 
@@ -65,7 +68,7 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     cluster; by default a local one of ``jobs`` workers (default: one per core);
     ``progress`` shows a bar on the terminal (notebooks done, failures, time left).
     """
-    from autograder import sandbox as sandbox_module
+    from autograder import cluster, sandbox as sandbox_module
 
     submitted, out = submitted.resolve(), out.resolve()
     if not submitted.is_dir():
@@ -73,6 +76,10 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     if sandbox and not sandbox_module.available():
         raise RuntimeError("bubblewrap is needed to sandbox the kernels: apt-get install "
                            "bubblewrap (or grade with --no-sandbox, resource limits only)")
+    # the workers get ready while the submissions are prepared here
+    warming = threading.Thread(target=cluster.warm_up, args=(scheduler, jobs), daemon=True)
+    if any(p.is_dir() for p in submitted.glob("*/*")):
+        warming.start()
     course_id = course_config(out).CourseDirectory.course_id
     reviews = review.saved(f"sqlite:///{out / 'gradebook.db'}", course_id,
                            json.loads((out / STATE).read_text()) if (out / STATE).is_file() else {})
@@ -111,8 +118,9 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
                 results[-1].kept = True
                 continue
             hashes["/".join(key)] = digest
-            for folder in ("autograded", "feedback", "logs"):
+            for folder in ("autograded", "feedback"):
                 shutil.rmtree(out / folder / key[0] / key[1], ignore_errors=True)
+            _failure_log(out, *key).unlink(missing_ok=True)
             result, task = _prepare(student_dir.name, chapter_dir, known, out)
             results.append(result)
             if task:
@@ -128,16 +136,21 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
     settings = {"cell_timeout": cell_timeout or config.Execute.timeout,
                 "notebook_timeout": notebook_timeout, "memory_mb": memory_mb,
                 "sandbox": sandbox, "late": [term.penalty_per_day, term.days_accepted]}
-    outcomes = _run(tasks, out, settings, scheduler, jobs, progress) if tasks else []
+    def record(k: int, outcome: dict) -> None:  # as each submission comes back
+        result, task = tasks[k]
+        _record(api, result, task, outcome)
+        if result.status == "graded":  # a review of these same files is kept
+            files = hashes["/".join((result.student, result.chapter))].split(":")[0]
+            if review.restore(api.coursedir.db_url, course_id, result,
+                              reviews.get((result.student, result.chapter)), files):
+                api.generate_feedback(result.chapter, result.student, force=True)
+
     with warnings.catch_warnings():  # nbgrader's SQLAlchemy use warns on new submissions
         warnings.simplefilter("ignore")
-        for (result, task), outcome in zip(tasks, outcomes):
-            _record(api, result, task, outcome)
-            if result.status == "graded":  # a review of these same files is kept
-                files = hashes["/".join((result.student, result.chapter))].split(":")[0]
-                if review.restore(api.coursedir.db_url, course_id, result,
-                                  reviews.get((result.student, result.chapter)), files):
-                    api.generate_feedback(result.chapter, result.student, force=True)
+        if tasks:
+            if warming.ident:
+                warming.join()
+            _run(tasks, out, settings, scheduler, jobs, progress, record)
         for result in results:
             if result.kept:
                 continue
@@ -156,9 +169,10 @@ def grade(submitted: Path, out: Path, cell_timeout: int | None = None, *,
 
 
 def _run(tasks: list, out: Path, settings: dict, scheduler: str | None, jobs: int | None,
-         progress: bool) -> list[dict]:
+         progress: bool, record: Callable[[int, dict], None]) -> None:
     """Grade the staged ``tasks`` on Dask (``autograder.cluster``); write what comes back
-    (autograded notebook, feedback, a log of a failure) into ``out``; the outcomes, in order."""
+    (autograded notebook, feedback, a log of a failure) into ``out``, and ``record`` each
+    outcome (``tasks[k]``, outcome) in the gradebook while the others are graded."""
     from autograder import cluster
 
     client = cluster.connect(scheduler, jobs)
@@ -173,9 +187,10 @@ def _run(tasks: list, out: Path, settings: dict, scheduler: str | None, jobs: in
             print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr)
         failed = [0]
         (out / "logs").mkdir(exist_ok=True)
-        timings = out / "logs" / "timings.csv"
-        if not timings.is_file():
-            timings.write_text(",".join(["student", "chapter", "worker", *TIMINGS]) + "\n")
+        timings, header = out / "logs" / "timings.csv", ",".join(["student", "chapter",
+                                                                     "worker", *TIMINGS])
+        if not timings.is_file() or timings.read_text().partition("\n")[0] != header:
+            timings.write_text(header + "\n")  # a new file, or one of an earlier version
 
         def done(k: int, outcome: dict) -> None:
             task = tasks[k][1]
@@ -190,20 +205,26 @@ def _run(tasks: list, out: Path, settings: dict, scheduler: str | None, jobs: in
                                  [f"{seconds.get(name, 0):.2f}" for name in TIMINGS]) + "\n")
             if not outcome["success"]:  # the reason, for the instructor
                 failed[0] += 1
-                (out / "logs" / f"{where[0]}--{where[1]}.txt").write_text(
+                _failure_log(out, *where).write_text(
                     f"{outcome.get('worker', '')}: {outcome.get('error')}\n")
+            record(k, outcome)
             bar.set_postfix(failed=failed[0], refresh=False)
             bar.update(1)
 
         with tqdm(total=len(tasks), unit="notebook", disable=not progress, smoothing=0.1,
                   desc="grading") as bar:
-            return cluster.run(
+            cluster.run(
                 client, [task for _, task in tasks],
                 [cluster.read_folder(out / "staged" / t["student"] / t["chapter"])
                  for _, t in tasks],
                 (out / "work" / "template.db").read_bytes(), settings, workers, done)
     finally:
         cluster.close(client)
+
+
+def _failure_log(out: Path, student: str, chapter: str) -> Path:
+    """Where the reason a submission's grading failed is kept, for the instructor."""
+    return out / "logs" / f"{student}--{chapter}.txt"
 
 
 def folder_hash(folder: Path) -> str:

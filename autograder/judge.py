@@ -1,7 +1,8 @@
 """The judge: runs a chapter's test cells outside the student's kernel and decides their scores.
 
-One judge process serves one notebook being graded (``python -m autograder.judge CHAPTER
-FOLDER``). For each test cell the grader writes a line of JSON on its stdin, ``{"cell":
+One judge process serves one notebook being graded: forked by the grader's judge server
+(``serve_forks``), or started alone as ``python -m autograder.judge CHAPTER FOLDER``. For each
+test cell the grader writes a line of JSON on its stdin, ``{"cell":
 grade_id, "timeout": seconds, "visible_only": bool}`` (once the judge has said it is ready,
 listening at ``FOLDER/socket``), then makes the student's kernel run
 ``lenet5.relay.serve(FOLDER/socket, globals(), token)``. The judge accepts that connection, runs the
@@ -22,14 +23,17 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import importlib
 import io
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import tempfile
 import time
+import traceback
 import types
 from pathlib import Path
 
@@ -125,8 +129,8 @@ def unknown_names(chapter: Chapter, grade_id: str) -> set[str]:
 class Judge:
     """Judges the test cells of one notebook; see the module docstring."""
 
-    def __init__(self, chapter: str, folder: Path):
-        self.chapter, self.folder = Chapter(chapter), Path(folder)
+    def __init__(self, chapter: Chapter, folder: Path):
+        self.chapter, self.folder = chapter, Path(folder)
         self.pictured: set[str] = set()
         tempfile.tempdir = str(self.folder)  # files the checks make, readable by the kernel
         path = str(self.folder / SOCKET_NAME)
@@ -295,23 +299,92 @@ class _TimedPeer(relay.Peer):
         return relay.Peer.exception(header)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Serve the grader: one JSON command per line on stdin, one verdict per line on stdout."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    chapter, folder = (argv or sys.argv[1:])[:2]
-    judge = Judge(chapter, Path(folder))
-    verdicts = sys.stdout
+def serve(chapter: Chapter, folder: Path, commands, verdicts) -> None:
+    """Judge one notebook: one JSON command per line from ``commands``, one verdict per line
+    to ``verdicts`` (text files)."""
+    judge = Judge(chapter, folder)
+    with contextlib.suppress(Exception):  # the chapter's imports, done while the kernel starts
+        chapter.namespace()  # (a failure is told by the first cell that needs them)
     sys.stdout = sys.stderr  # what else prints goes to the grader's log
     verdicts.write(json.dumps({"ready": True}) + "\n")  # listening: the kernel may connect
     verdicts.flush()
-    for line in sys.stdin:
+    for line in commands:
         command = json.loads(line)
         verdict = judge.judge(command["cell"], float(command["timeout"]),
                               str(command.get("token", "")), bool(command.get("visible_only")))
         verdicts.write(json.dumps(verdict) + "\n")
         verdicts.flush()
+
+
+def serve_forks(fd: int) -> None:
+    """The judge server: one process that has imported what judging needs (and each chapter's
+    checks, once asked for it), forking a judge for each notebook: a judge then starts in
+    milliseconds, not in a second of imports.
+
+    Each request on the Unix socket ``fd``: ``[chapter, folder]`` in JSON, with two file
+    descriptors, the read end of the judge's commands and the write end of its verdicts; the
+    answer is the judge's pid, in a line. Every judge is a fresh copy of this server, which
+    never talks to a kernel, so nothing of one notebook reaches the judge of another. The
+    server ends when the grader's end of the socket closes."""
+    from autograder import pictures  # noqa: F401 - for the judges of wrong answers
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the judges are reaped as they end
+    with socket.socket(fileno=fd) as server:
+        while True:
+            try:
+                request, fds, _, _ = socket.recv_fds(server, 65536, 2)
+            except OSError:
+                return
+            if not request:
+                return  # the grader is gone
+            chapter, folder = json.loads(request)
+            prepared = _prepared(chapter)
+            pid = os.fork()
+            if pid == 0:  # the judge
+                status = 1
+                try:
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    server.close()
+                    with open(fds[0]) as commands, open(fds[1], "w") as verdicts:
+                        serve(prepared or Chapter(chapter), Path(folder), commands, verdicts)
+                    status = 0
+                except BaseException:  # noqa: BLE001 - told in the grader's log
+                    traceback.print_exc()
+                finally:
+                    os._exit(status)
+            for descriptor in fds:
+                os.close(descriptor)
+            server.sendall(f"{pid}\n".encode())
+
+
+_PREPARED: dict[str, Chapter | None] = {}
+
+
+def _prepared(chapter: str) -> Chapter | None:
+    """The judge server's copy of a chapter, its imports and checks loaded; None if that
+    failed (the judge then fails as it would have alone, and says why)."""
+    if chapter not in _PREPARED:
+        try:
+            prepared = Chapter(chapter)
+            prepared.namespace()
+            importlib.import_module(f"autograder.checks.{chapter}")
+        except Exception:  # noqa: BLE001
+            prepared = None
+        _PREPARED[chapter] = prepared
+    return _PREPARED[chapter]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m autograder.judge CHAPTER FOLDER``: judge one notebook, commands on stdin
+    and verdicts on stdout; ``python -m autograder.judge --forks FD``: the judge server."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    args = argv or sys.argv[1:]
+    if args[0] == "--forks":
+        serve_forks(int(args[1]))
+    else:
+        serve(Chapter(args[0]), Path(args[1]), sys.stdin, sys.stdout)
 
 
 if __name__ == "__main__":

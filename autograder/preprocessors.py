@@ -1,22 +1,31 @@
 """nbgrader preprocessors of the course."""
+import atexit
+import contextlib
 import functools
 import html
 import json
+import os
+import re
 import secrets
 import select
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 from jupyter_core.utils import run_sync
-from nbconvert.exporters import HTMLExporter
+from jinja2 import BytecodeCache
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.exporters.html import WidgetsDataTypeFilter
+from nbconvert.filters.highlight import Highlight2HTML
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, Unicode, default
 
 
 PARTIAL = "partial credit: "  # how a test cell's output starts when it earned part of its points
@@ -130,12 +139,47 @@ class OfflineMathJax(NbGraderPreprocessor):
 
 
 class FeedbackExporter(HTMLExporter):
-    """nbconvert's HTML page, with MathJax put in after it is made: the page's own clean-up
-    (which parses the whole page) need not read 2 MB of script, a second per page."""
+    """nbconvert's HTML page for feedback, made faster for a class of pages: its templates are
+    compiled once per process (not once per page), and MathJax is put in after the page is
+    made. HTMLExporter's clean-up pass, which parses the whole page to add alternative text
+    to images and to mark JupyterLab cells focusable, is replaced by the one part of it that
+    applies to this classic-style page: images get alternative text."""
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = _COMPILED_TEMPLATES
+        return environment
 
     def from_notebook_node(self, nb, resources=None, **kw):
-        page, resources = super().from_notebook_node(nb, resources, **kw)
+        info = nb.metadata.get("language_info", {})
+        lexer = info.get("pygments_lexer", info.get("name"))
+        resources = self._init_resources(resources)
+        self.register_filter("highlight_code", self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        page = _IMAGE_WITHOUT_ALT.sub(r'<img alt="No description has been provided for this '
+                                      r'image"\1>', page)
         return page.replace(MATHJAX_HERE, _mathjax(), 1), resources
+
+
+class _TemplateCache(BytecodeCache):
+    """Compiled Jinja templates, kept in memory for the process's next feedback pages."""
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _TemplateCache()
+_IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)([^>]*)>")
 
 
 @functools.cache
@@ -205,7 +249,8 @@ class GuardedExecute(Execute):
     - A time limit for the whole notebook, a cap on each cell's output, and a kernel that
       dies or stays stuck after a timeout fail the cells that could not run (instead of the
       whole submission). ``last_events`` lists what happened in the last run, for the grades
-      CSV; ``last_seconds`` its time: in the notebook's cells, and in all (kernel, judge).
+      CSV; ``last_seconds`` its time: in the notebook's cells, in its longest cell, and in all
+      (kernel, judge).
     """
 
     notebook_timeout = Integer(900, help="seconds the whole notebook may run").tag(config=True)
@@ -219,8 +264,12 @@ class GuardedExecute(Execute):
     last_events: list[str] = []
     last_seconds: dict[str, float] = {}
 
+    @default("shutdown_kernel")
+    def _kill_the_kernel_at_the_end(self):
+        return "immediate"  # nothing of the kernel's is kept: no need to wait for it to exit
+
     def __init__(self, *args, **kwargs):
-        from autograder.sandbox import SandboxedKernelManager
+        from autograder.kernel import SandboxedKernelManager
 
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
@@ -229,7 +278,7 @@ class GuardedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self.events, self._stopped, self._sizes = [], None, {}
         self._looping, self._last_verdict, self._chapter = set(), {}, None
-        start, self._cells = time.monotonic(), 0.0
+        start, self._cells, self._longest = time.monotonic(), 0.0, 0.0
         self._started = start
         # the chapter's own limits, from the released notebook's metadata, can only lower
         # the grader's: {"lenet5": {"limits": {"cell": seconds, "notebook": seconds}}}
@@ -244,7 +293,7 @@ class GuardedExecute(Execute):
             self.timeout = usual
             self._stop_judge()
             GuardedExecute.last_events = self.events
-            GuardedExecute.last_seconds = {"cells": self._cells,
+            GuardedExecute.last_seconds = {"cells": self._cells, "longest_cell": self._longest,
                                            "execute": time.monotonic() - start}
 
     def preprocess_cell(self, cell, resources, index):
@@ -264,7 +313,9 @@ class GuardedExecute(Execute):
                 return self._judged(cell, resources, index), resources
             return self._run(cell, resources, index), resources
         finally:
-            self._cells += time.monotonic() - start
+            took = time.monotonic() - start
+            self._cells += took
+            self._longest = max(self._longest, took)
 
     def _run(self, cell, resources, index):
         """Run ``cell`` in the kernel; a kernel that dies or stays busy stops the notebook."""
@@ -396,15 +447,10 @@ class GuardedExecute(Execute):
         return verdict
 
     def _start_judge(self) -> None:
-        """Start the judge process (once per notebook; it starts while the kernel does)."""
-        from autograder.course import REPO, instructor_env
-
+        """Start the judge (once per notebook, while the kernel starts): forked by this
+        process's judge server."""
         if self._judge is None:
-            self._judge = subprocess.Popen(
-                [sys.executable, "-m", "autograder.judge", self.chapter,
-                 str(self.km.judge_folder)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=instructor_env(), cwd=str(REPO), text=True)
+            self._judge = ForkedJudge(self.chapter, self.km.judge_folder)
             self._judge_ready = False
 
     def _answer(self, seconds: float) -> dict:
@@ -415,8 +461,7 @@ class GuardedExecute(Execute):
 
     def _stop_judge(self) -> None:
         if self._judge is not None:
-            self._judge.kill()
-            self._judge.wait()
+            self._judge.stop()
             self._judge = None
 
     def _responds(self, seconds: float) -> bool:
@@ -452,3 +497,74 @@ class GuardedExecute(Execute):
                     self.events.append(f"output of cell #{cell_index + 1} truncated")
                 return None
         return super().output(outs, msg, display_id, cell_index)
+
+
+class ForkedJudge:
+    """A judge (``autograder.judge``) for one notebook, forked by this process's judge server:
+    ``stdin`` takes its commands, ``stdout`` gives its verdicts (text, a line each)."""
+
+    def __init__(self, chapter: str, folder):
+        commands, self.stdin = _pipe()
+        self.stdout, verdicts = _pipe()
+        try:
+            try:
+                self.pid = judge_server().fork(chapter, str(folder), commands, verdicts)
+            except OSError:  # the server died (it is started again once)
+                _SERVER.clear()
+                self.pid = judge_server().fork(chapter, str(folder), commands, verdicts)
+        finally:
+            commands.close()
+            verdicts.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        for pipe in (self.stdin, self.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
+def _pipe():
+    """A pipe as two text files (read end, write end)."""
+    read, write = os.pipe()
+    return open(read, encoding="utf-8"), open(write, "w", encoding="utf-8")
+
+
+class _JudgeServer:
+    """This process's judge server (``autograder.judge.serve_forks``), started when first
+    needed; a new one if it has died. It ends when this process does (its socket closes)."""
+
+    process: subprocess.Popen | None = None
+
+    def __init__(self):
+        from autograder.course import REPO, instructor_env
+
+        self.socket, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.judge", "--forks", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=instructor_env(), cwd=str(REPO))
+        theirs.close()
+        self.answers = self.socket.makefile("r", encoding="utf-8")
+        self.lock = threading.Lock()
+        atexit.register(self.process.kill)
+
+    def fork(self, chapter: str, folder: str, commands, verdicts) -> int:
+        """A new judge's pid; it reads ``commands`` and writes ``verdicts`` (files)."""
+        with self.lock:
+            self.socket.settimeout(60)  # the server's first imports take a second or two
+            socket.send_fds(self.socket, [json.dumps([chapter, folder]).encode()],
+                            [commands.fileno(), verdicts.fileno()])
+            answer = self.answers.readline()
+        if not answer:
+            raise OSError("the judge server stopped")
+        return int(answer)
+
+
+_SERVER: list[_JudgeServer] = []
+
+
+def judge_server() -> _JudgeServer:
+    if not _SERVER or _SERVER[0].process.poll() is not None:
+        _SERVER[:] = [_JudgeServer()]
+    return _SERVER[0]

@@ -63,7 +63,9 @@ def restore(db_url: str, course_id: str, result: Result, review: Review | None,
     submission had a review (its feedback is to be made again from the gradebook)."""
     from nbgrader.api import Gradebook
 
-    keep = review is not None and review.files == files
+    if review is None:  # nothing was set by hand: nothing to put back or drop
+        return False
+    keep = review.files == files
     with Gradebook(db_url, course_id) as gb:
         submission = gb.find_submission(result.chapter, result.student)
         for notebook in submission.notebooks:
@@ -76,11 +78,11 @@ def restore(db_url: str, course_id: str, result: Result, review: Review | None,
                 comment.manual_comment = review.comments.get((notebook.name, comment.name)) \
                     if keep else None
         gb.db.commit()
-    if review is not None and not keep:
+    if not keep:
         result.reason = "; ".join(filter(None, [
             result.reason, "the files changed since the manual review: the review was "
                            "dropped, review again"]))
-    return review is not None
+    return True
 
 
 def rescore(db_url: str, course_id: str, results: list[Result]) -> None:

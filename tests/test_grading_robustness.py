@@ -114,6 +114,7 @@ PROBES = {
     "reference model": "import reference",
     "judge's folder": "import glob\nopen(glob.glob({kernels!r} + '/*/judge')[0] + '/x', 'w')",
     "user": "assert os.getuid() != 0",
+    "matplotlib's font list": "import glob\nopen(glob.glob('/tmp/matplotlib/fontlist-*')[0], 'a')",
     "network": "import socket\nsocket.create_connection(('pypi.org', 443), timeout=3)",
     "processes": ("pids = []\nfor _ in range(500):\n    pid = os.fork()\n    if pid == 0:\n"
                   "        os._exit(0)\n    pids.append(pid)"),
@@ -126,7 +127,8 @@ PROBES = {
 }
 EXPECTED_ERRORS = {"other files": "FileNotFoundError", "repository": "OSError",
                    "grader": "ModuleNotFoundError", "reference model": "ModuleNotFoundError",
-                   "judge's folder": "OSError", "network": "OSError",
+                   "judge's folder": "OSError", "matplotlib's font list": "OSError",
+                   "network": "OSError",
                    "processes": "BlockingIOError", "memory": "MemoryError",
                    "fills /tmp": "OSError", "fills home": "OSError",
                    "fills the sockets' folder": "OSError", "time": "TimeoutError"}
@@ -225,13 +227,65 @@ def test_validate_command_line(tmp_path):
     assert cli_main(["validate", str(path)]) == 1
 
 
+def test_each_notebook_gets_a_judge_of_its_own_even_after_the_judge_server_died(tmp_path):
+    import json
+    import select
+
+    from autograder.preprocessors import ForkedJudge, judge_server
+
+    def ready(judge) -> bool:
+        waiting, _, _ = select.select([judge.stdout], [], [], 60)
+        return bool(waiting) and json.loads(judge.stdout.readline()) == {"ready": True}
+
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first = ForkedJudge("ch01_input", tmp_path / "one")
+    assert ready(first)
+    judge_server().process.kill()  # as if the system had ended it
+    judge_server().process.wait()
+    second = ForkedJudge("ch01_input", tmp_path / "two")
+    assert ready(second) and second.pid != first.pid
+    for judge in (first, second):  # each ends with its notebook
+        judge.stop()
+        assert _ends(judge.pid)
+
+
+def _ends(pid: int, seconds: float = 5) -> bool:
+    """Whether process ``pid`` is gone (or a zombie) within ``seconds``."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_new_gradebook_has_the_schema_version_nbgrader_would_write(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    with _temp_alembic_ini(f"sqlite:///{tmp_path / 'gradebook.db'}") as ini:
+        heads = subprocess.check_output([Path(sys.executable).parent / "alembic", "-c", ini,
+                                         "heads"], text=True)
+    assert cli.alembic_head() == heads.split()[0]
+
+
 def test_a_dead_kernel_is_told_which_limit_ended_it(tmp_path):
     """The reason a student reads comes from how the kernel's process ended."""
     import subprocess
     import sys
     from types import SimpleNamespace
 
-    from autograder.sandbox import SandboxedKernelManager
+    from autograder.kernel import SandboxedKernelManager
 
     def ended(code: str) -> str:
         process = subprocess.Popen([sys.executable, "-c", code])
