@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import csv
 
+import nbformat
 import pytest
 
+from autograder import course as cli
 from conftest import CHAPTERS, SELECTED
 from faulty import EXPECTED, FAULTY
 
@@ -28,6 +30,21 @@ def test_solutions_earn_full_marks(graded_class, chapter):
     assert r.status == "graded", r.reason
     assert r.max_score > 0
     assert r.score == r.max_score
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_a_chapters_time_limits_leave_a_slower_answer_room(graded_class, chapter):
+    """Each chapter caps what one submission may cost (``lenet5.limits`` in its released
+    notebook's metadata), at several times what its reference solution needs."""
+    out, _ = graded_class
+    (release,) = (cli.BOOK / chapter).glob("*.ipynb")
+    limits = nbformat.read(release, as_version=4).metadata["lenet5"]["limits"]
+    with (out / "logs" / "timings.csv").open() as f:
+        (took,) = [r for r in csv.DictReader(f) if (r["student"], r["chapter"]) ==
+                   ("reference", chapter)]
+    assert limits["cell"] <= 60 and limits["notebook"] <= 900  # they lower the grader's
+    assert 3 * float(took["longest_cell"]) < limits["cell"], (took, limits)
+    assert 3 * float(took["cells"]) < limits["notebook"], (took, limits)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
