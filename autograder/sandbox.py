@@ -112,6 +112,8 @@ def _bwrap(home: Path, cmd: list[str], uid: int | None, files_from: Path | None,
             "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "OMP_NUM_THREADS", "1",
             "--setenv", "MKL_NUM_THREADS", "1", "--setenv", "LENET5_SANDBOX", "1",
             "--setenv", "LENET5_DATA", str(_course_files()[1])]
+    if "OPENBLAS_CORETYPE" in os.environ:  # the machine's choice of BLAS kernel holds inside
+        args += ["--setenv", "OPENBLAS_CORETYPE", os.environ["OPENBLAS_CORETYPE"]]
     for link in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink(f"/{link}"):
             args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]

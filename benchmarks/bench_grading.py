@@ -129,8 +129,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         n = make_class(tmp / "submitted", args.students, chapters)
-        print(f"{n} submissions: {args.students} students x {len(chapters)} chapters; "
-              f"{os.cpu_count()} cores")
+        print(f"{n} submissions: {args.students} students x {len(chapters)} chapters "
+              f"({', '.join(chapters)}); {os.cpu_count()} cores; {_blas()}; load average "
+              f"{os.getloadavg()[0]:.2f} at the start")
         plain = plain_nbgrader(tmp / "submitted", tmp / "plain", chapters, args.cell_timeout)
         local = ours(tmp / "submitted", tmp / "local", args.cell_timeout, jobs)
         with cluster.loopback(2) as (address, _):
@@ -143,7 +144,18 @@ def main() -> None:
         print(f"{name:40s} {run['seconds']:8.1f} {60 * n / run['seconds']:9.2f} "
               f"{plain / run['seconds']:8.2f} {run['overhead']:10.2f}s "
               f"{run['worker_overhead']:11.2f}s {run['cells']:7.2f}s")
-    print(f"(feedback page: {local['feedback']:.2f} s per notebook on the local cluster)")
+    print(f"(feedback page: {local['feedback']:.2f} s per notebook on the local cluster; load "
+          f"average {os.getloadavg()[0]:.2f} at the end)")
+
+
+def _blas() -> str:
+    """The BLAS that NumPy, in the kernels and the judges, runs on (threadpoolctl)."""
+    import numpy  # noqa: F401 - loads the BLAS for threadpoolctl to see
+    from threadpoolctl import threadpool_info
+
+    return ", ".join(f"{i['internal_api']} {i.get('version')} ({i.get('architecture')} kernel, "
+                     f"{i['num_threads']} threads)" for i in threadpool_info()
+                     if i["user_api"] == "blas") or "no BLAS found"
 
 
 if __name__ == "__main__":
