@@ -12,7 +12,9 @@ separate processes on 127.0.0.1 (``--scheduler``), as with workers on other mach
 
 Per-notebook overhead: of each grading, the core-seconds per notebook beyond running the
 notebook's cells (from ``logs/timings.csv``), and the worker's part of it (its task's time
-beyond the cells: kernel and judge start-up, nbgrader's autograde, the feedback page).
+beyond the cells: kernel and judge start-up, nbgrader's autograde, the feedback page), and of
+that the part beyond executing the notebook (its kernel's start and stop included): nbgrader's
+bookkeeping, the feedback page, unpacking and packing the task.
 """
 from __future__ import annotations
 
@@ -112,9 +114,11 @@ def ours(submitted: Path, out: Path, timeout: int, workers: int, scheduler=None)
     cells = sum(float(r["cells"]) for r in rows) / len(rows)
     task = sum(float(r["task"]) for r in rows) / len(rows)
     feedback = sum(float(r["feedback"]) for r in rows) / len(rows)
+    execute = sum(float(r["execute"]) for r in rows) / len(rows)
     return {"seconds": seconds, "n": len(results), "cells": cells,
             "overhead": seconds * workers / len(results) - cells,
-            "worker_overhead": task - cells, "feedback": feedback}
+            "worker_overhead": task - cells, "beyond_execution": task - execute,
+            "feedback": feedback}
 
 
 def main() -> None:
@@ -137,13 +141,14 @@ def main() -> None:
         with cluster.loopback(2) as (address, _):
             remote = ours(tmp / "submitted", tmp / "loopback", args.cell_timeout, 2, address)
     print(f"{'':40s} {'seconds':>8s} {'subm./min':>9s} {'x serial':>8s} "
-          f"{'overhead/nb':>11s} {'of it worker':>12s} {'cells/nb':>8s}")
+          f"{'overhead/nb':>11s} {'of it worker':>12s} {'beyond exec':>11s} {'cells/nb':>8s}")
     print(f"{'nbgrader autograde (serial)':40s} {plain:8.1f} {60 * n / plain:9.2f} {1:8.2f}")
     for name, run in ((f"autograder grade, local cluster ({jobs})", local),
                       ("autograder grade, loopback cluster (2)", remote)):
         print(f"{name:40s} {run['seconds']:8.1f} {60 * n / run['seconds']:9.2f} "
               f"{plain / run['seconds']:8.2f} {run['overhead']:10.2f}s "
-              f"{run['worker_overhead']:11.2f}s {run['cells']:7.2f}s")
+              f"{run['worker_overhead']:11.2f}s {run['beyond_execution']:10.2f}s "
+              f"{run['cells']:7.2f}s")
     print(f"(feedback page: {local['feedback']:.2f} s per notebook on the local cluster; load "
           f"average {os.getloadavg()[0]:.2f} at the end)")
 
