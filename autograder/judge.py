@@ -1,13 +1,13 @@
 """The judge: runs a chapter's test cells outside the student's kernel and decides their scores.
 
-One judge process serves one notebook being graded: forked by the grader's judge server
-(``serve_forks``), or started alone as ``python -m autograder.judge CHAPTER FOLDER``. For each
-test cell the grader writes a line of JSON on its stdin, ``{"cell":
-grade_id, "timeout": seconds, "visible_only": bool}`` (once the judge has said it is ready,
-listening at ``FOLDER/socket``), then makes the student's kernel run
-``lenet5.relay.serve(FOLDER/socket, globals(), token)``. The judge accepts that connection, runs the
-cell's source *as the instructor wrote it* (``solutions/``, hidden lines included) in its own
-namespace, and writes one line of JSON on stdout, the verdict: ``{"score": fraction of the
+One judge process serves one notebook being graded, forked by the grader's judge server
+(``serve_forks``, ``python -m autograder.judge FD``) for a chapter and a FOLDER. For each test
+cell the grader writes a line of JSON on the judge's commands pipe, ``{"cell": grade_id,
+"timeout": seconds, "visible_only": bool}`` (once the judge has said it is ready, listening at
+``FOLDER/socket``), then makes the student's kernel run ``lenet5.relay.serve(FOLDER/socket,
+globals(), token)``. The judge accepts that connection, runs the cell's source *as the
+instructor wrote it* (``solutions/``, hidden lines included) in its own namespace, and writes
+one line of JSON on its verdicts pipe, the verdict: ``{"score": fraction of the
 cell's points, "message": why points were lost, "output": what the checks printed}``.
 
 The cell's namespace holds the import statements of the chapter's narrative cells (run here:
@@ -375,16 +375,11 @@ def _prepared(chapter: str) -> Chapter | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m autograder.judge CHAPTER FOLDER``: judge one notebook, commands on stdin
-    and verdicts on stdout; ``python -m autograder.judge --forks FD``: the judge server."""
+    """``python -m autograder.judge FD``: the judge server, on the Unix socket ``FD``."""
     import matplotlib
 
     matplotlib.use("Agg")
-    args = argv or sys.argv[1:]
-    if args[0] == "--forks":
-        serve_forks(int(args[1]))
-    else:
-        serve(Chapter(args[0]), Path(args[1]), sys.stdin, sys.stdout)
+    serve_forks(int((argv or sys.argv[1:])[0]))
 
 
 if __name__ == "__main__":

@@ -62,13 +62,14 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
+        fonts = font_list()
         # Run as a script: the launcher needs no package path, and passes none to the kernel.
         return [sys.executable, str(Path(sandbox.__file__).resolve()),
                 "--home", str(self._home), "--slot", str(self.slot),
                 "--memory-mb", str(self.memory_mb), "--max-processes", str(self.max_processes),
                 "--cpu-seconds", str(self.cpu_seconds)] + \
                (["--files-from", str(self._files_from)] if self._files_from else []) + \
-               (["--font-list", str(font_list())] if font_list() else []) + \
+               (["--font-list", str(fonts)] if fonts else []) + \
                ([] if self.sandbox else ["--no-bwrap"]) + ["--"] + cmd
 
     async def _async_interrupt_kernel(self):

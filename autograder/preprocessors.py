@@ -534,14 +534,12 @@ class _JudgeServer:
     """This process's judge server (``autograder.judge.serve_forks``), started when first
     needed; a new one if it has died. It ends when this process does (its socket closes)."""
 
-    process: subprocess.Popen | None = None
-
     def __init__(self):
         from autograder.course import REPO, instructor_env
 
         self.socket, theirs = socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.judge", "--forks", str(theirs.fileno())],
+            [sys.executable, "-m", "autograder.judge", str(theirs.fileno())],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, env=instructor_env(), cwd=str(REPO))
         theirs.close()
